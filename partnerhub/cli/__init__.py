@@ -1,0 +1,49 @@
+"""The ``partnerhub`` command: one Typer app, one module per command group.
+
+Errors are printed as one line; ``--verbose`` adds the traceback and debug logging.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+import typer
+
+from partnerhub.cli import schemas
+from partnerhub.cli.common import CliError, State, err_console
+
+app = typer.Typer(
+    help="Partner Hub: partner activity in, one live picture out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(schemas.app, name="schemas")
+
+
+@app.callback()
+def root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs and full tracebacks."),
+) -> None:
+    """Partner Hub: partner activity in, one live picture out."""
+    State.verbose = verbose
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def main() -> None:
+    """Console-script entry point: run the app, turning failures into one clear line."""
+    try:
+        app()
+    except (CliError, OSError, ValueError, RuntimeError) as error:
+        if State.verbose:
+            traceback.print_exc()
+        err_console.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

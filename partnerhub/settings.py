@@ -1,0 +1,100 @@
+"""One typed settings model for the whole hub.
+
+Values come from keyword arguments (tests), then ``PARTNERHUB_*`` environment variables with
+``__`` between nested parts (``PARTNERHUB_KAFKA__BOOTSTRAP=broker:9092``), then a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class KafkaTimings(BaseModel):
+    """Consumer-group timings, in seconds."""
+
+    session_timeout: float
+    heartbeat_interval: float
+    rebalance_timeout: float
+    commit_interval: float
+
+
+#: The local broker (Tansu) lets a group join after about half the session timeout, so short
+#: timings make tests and the demo start in seconds. Production keeps Kafka-sane values.
+TIMINGS: dict[str, KafkaTimings] = {
+    "local": KafkaTimings(
+        session_timeout=2.0, heartbeat_interval=0.2, rebalance_timeout=1.0, commit_interval=0.5
+    ),
+    "production": KafkaTimings(
+        session_timeout=30.0, heartbeat_interval=3.0, rebalance_timeout=60.0, commit_interval=2.8
+    ),
+}
+
+
+class KafkaSettings(BaseModel):
+    bootstrap: str = "localhost:9092"
+    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = None
+    #: Partitions of each partner topic created by ``partners sync``.
+    partitions: int = Field(3, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    #: ``local`` for Tansu and tests; ``production`` for Apache Kafka.
+    profile: Literal["local", "production"] = "local"
+
+    @property
+    def timings(self) -> KafkaTimings:
+        return TIMINGS[self.profile]
+
+
+class ClickHouseSettings(BaseModel):
+    #: ``None`` means the embedded engine (chdb) in ``<data_dir>/warehouse``; otherwise a server
+    #: URL such as ``http://writer:secret@clickhouse:8123/partnerhub``.
+    url: str | None = None
+    database: str = "partnerhub"
+    username: str | None = None
+    password: SecretStr | None = None
+
+
+class GrafanaSettings(BaseModel):
+    url: str | None = None
+    token: SecretStr | None = None
+    folder: str = "Partner Hub"
+    datasource_uid: str = "partnerhub-clickhouse"
+
+
+class WorkerSettings(BaseModel):
+    #: A sink batch is written when it holds this many events or is this old, whichever first.
+    batch_size: int = Field(5000, ge=1)
+    batch_seconds: float = Field(0.5, gt=0)
+    #: Port of the worker's status API (``/status``, ``/metrics``).
+    web_port: int = Field(6066, ge=0, le=65535)
+    #: A partner with no report for this many days raises a silent-partner alert.
+    silent_days: int = Field(14, ge=1)
+    #: The month's roll-up is run this many days after the month ends.
+    rollup_after_days: int = Field(5, ge=0)
+
+
+class HubSettings(BaseSettings):
+    """Everything the hub can be told; secrets are ``SecretStr`` and never printed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARTNERHUB_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    data_dir: Path = Path(".partnerhub")
+    #: SGBV cells below this are shown as suppressed in every output (GBVIMS practice).
+    sgbv_threshold: int = Field(5, ge=1)
+    #: A partner registry to use instead of the packaged demo registry.
+    registry_path: Path | None = None
+    kafka: KafkaSettings = KafkaSettings()
+    clickhouse: ClickHouseSettings = ClickHouseSettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    worker: WorkerSettings = WorkerSettings()

@@ -1,0 +1,353 @@
+"""Event contract v1: the pydantic models partner systems and the hub agree on.
+
+Every model forbids unknown fields (the guard against free text and personal data) and is
+strict: a number written as a string, or an integer written with a fraction, is an error, just
+as in the exported JSON Schema. Parse with :func:`parse_event`; it returns a typed event or
+raises :class:`~schemas.reasons.InvalidEvent` with machine-readable reasons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from schemas import refdata
+from schemas.reasons import InvalidEvent, reasons_from_error
+from schemas.vocabulary import (
+    AGE_BRACKETS,
+    AssistanceCategory,
+    AssistanceUnit,
+    HivAudience,
+    HivTopic,
+    IncidentType,
+    IncomeActivity,
+    IncomeStage,
+    Kind,
+    PopulationType,
+    Sex,
+    SgbvActivity,
+    SgbvService,
+    Solution,
+    SolutionStage,
+    Status,
+    cell_name,
+)
+
+SCHEMA_VERSION = 1
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+REF_PATTERN = r"^[0-9a-f]{64}$"
+PARTNER_PATTERN = r"^[a-z0-9][a-z0-9_]{1,30}$"
+#: Upper bound on refs in one event: keeps a message small and a batch bounded.
+MAX_REFS = 5000
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _known_region(code: str) -> str:
+    if code not in refdata.regions():
+        raise PydanticCustomError(
+            "unknown_region", "region {code} is not in the reference list", {"code": code}
+        )
+    return code
+
+
+def _known_origin(code: str) -> str:
+    if code not in refdata.origins():
+        raise PydanticCustomError(
+            "unknown_origin", "origin {code} is not in the reference list", {"code": code}
+        )
+    return code
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("duplicate_value", "values must be distinct")
+    return values
+
+
+RegionCode = Annotated[
+    str,
+    AfterValidator(_known_region),
+    Field(json_schema_extra={"enum": sorted(refdata.regions())}),
+]
+OriginCode = Annotated[
+    str,
+    AfterValidator(_known_origin),
+    Field(json_schema_extra={"enum": sorted(refdata.origins())}),
+]
+Count = Annotated[int, Field(ge=0)]
+
+
+class AgeCells(_Strict):
+    """People of one sex by UNHCR age bracket; an absent bracket counts as zero."""
+
+    a0_4: Count = Field(0, alias="0-4")
+    a5_11: Count = Field(0, alias="5-11")
+    a12_17: Count = Field(0, alias="12-17")
+    a18_59: Count = Field(0, alias="18-59")
+    a60_plus: Count = Field(0, alias="60+")
+
+    def counts(self) -> tuple[int, ...]:
+        """The five counts, youngest first."""
+        return (self.a0_4, self.a5_11, self.a12_17, self.a18_59, self.a60_plus)
+
+
+def _some_cell_positive() -> dict[str, Any]:
+    """JSON Schema for 'total > 0': at least one sex/age cell is >= 1."""
+    return {
+        "anyOf": [
+            {
+                "required": [sex.value],
+                "properties": {sex.value: {"required": [b], "properties": {b: {"minimum": 1}}}},
+            }
+            for sex in Sex
+            for b in AGE_BRACKETS
+        ]
+    }
+
+
+class Beneficiaries(_Strict):
+    """People reached, by sex and age bracket. The total must be above zero."""
+
+    model_config = ConfigDict(json_schema_extra=_some_cell_positive())
+
+    female: AgeCells = AgeCells()
+    male: AgeCells = AgeCells()
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Beneficiaries:
+        if self.total == 0:
+            raise PydanticCustomError("empty_beneficiaries", "the sex/age cells add up to zero")
+        return self
+
+    @property
+    def total(self) -> int:
+        return sum(self.female.counts()) + sum(self.male.counts())
+
+    def cells(self) -> dict[str, int]:
+        """The ten cells as flat columns (``female_0_4`` ... ``male_60_plus``)."""
+        out: dict[str, int] = {}
+        for sex, ages in ((Sex.FEMALE, self.female), (Sex.MALE, self.male)):
+            for bracket, n in zip(AGE_BRACKETS, ages.counts(), strict=True):
+                out[cell_name(sex, bracket)] = n
+        return out
+
+
+# --- payloads ------------------------------------------------------------------------------
+
+
+class AssistancePayload(_Strict):
+    category: AssistanceCategory
+    quantity: float = Field(gt=0, allow_inf_nan=False)
+    unit: AssistanceUnit
+    value_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+class IncomeGenerationPayload(_Strict):
+    activity: IncomeActivity
+    stage: IncomeStage
+    amount_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+
+SgbvServices = Annotated[
+    tuple[SgbvService, ...],
+    AfterValidator(_distinct),
+    Field(json_schema_extra={"uniqueItems": True}),
+]
+
+
+class SgbvCaseResponsePayload(_Strict):
+    """A response to one reported incident: the GBVIMS incident type is required."""
+
+    activity: Literal[SgbvActivity.CASE_RESPONSE]
+    incident_type: IncidentType
+    services: SgbvServices = ()
+
+
+class SgbvOtherPayload(_Strict):
+    """Referral, prevention or training: no incident type."""
+
+    activity: Literal[SgbvActivity.REFERRAL, SgbvActivity.PREVENTION_SESSION, SgbvActivity.TRAINING]
+    services: SgbvServices = ()
+
+
+SgbvPayload = Annotated[SgbvCaseResponsePayload | SgbvOtherPayload, Field(discriminator="activity")]
+
+
+class HivTrainingPayload(_Strict):
+    audience: HivAudience
+    topic: HivTopic
+    sessions: int = Field(ge=1)
+    hours: float = Field(gt=0, allow_inf_nan=False)
+
+
+class DurableSolutionsPayload(_Strict):
+    solution: Solution
+    stage: SolutionStage
+    cases: int = Field(ge=1)
+
+
+# --- envelope ------------------------------------------------------------------------------
+
+
+def _origin_rule() -> dict[str, Any]:
+    """JSON Schema for 'origin required unless host community'."""
+    return {
+        "if": {
+            "required": ["population_type"],
+            "properties": {"population_type": {"not": {"const": "host_community"}}},
+        },
+        "then": {"required": ["origin"]},
+    }
+
+
+class Envelope(_Strict):
+    """Fields every event carries, whatever its kind."""
+
+    model_config = ConfigDict(json_schema_extra=_origin_rule())
+
+    event_id: Annotated[str, Field(pattern=UUID_PATTERN)]
+    revision: int = Field(1, ge=1)
+    status: Status = Status.ACTIVE
+    partner_id: Annotated[str, Field(pattern=PARTNER_PATTERN)]
+    occurred_on: date
+    reported_at: AwareDatetime
+    region: RegionCode
+    population_type: PopulationType
+    origin: OriginCode | None = None
+    beneficiaries: Beneficiaries
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self, info: ValidationInfo) -> Envelope:
+        today = _today(info)
+        if self.occurred_on > today:
+            raise PydanticCustomError(
+                "future_date",
+                "occurred_on {day} is after today ({today})",
+                {"day": self.occurred_on.isoformat(), "today": today.isoformat()},
+            )
+        if self.reported_at.date() < self.occurred_on:
+            raise PydanticCustomError(
+                "reported_before_occurred", "reported_at is before occurred_on"
+            )
+        if self.origin is None and self.population_type is not PopulationType.HOST_COMMUNITY:
+            raise PydanticCustomError(
+                "origin_required", "origin is required unless population_type is host_community"
+            )
+        return self
+
+    @property
+    def key(self) -> str:
+        """The idempotency key: the event id, lower-cased."""
+        return self.event_id.lower()
+
+
+def _today(info: ValidationInfo) -> date:
+    context = info.context if isinstance(info.context, Mapping) else {}
+    today = context.get("today")
+    return today if isinstance(today, date) else datetime.now(UTC).date()
+
+
+RefList = Annotated[
+    tuple[Annotated[str, Field(pattern=REF_PATTERN)], ...],
+    AfterValidator(_distinct),
+    Field(max_length=MAX_REFS, json_schema_extra={"uniqueItems": True}),
+]
+
+
+class AssistanceEvent(Envelope):
+    kind: Literal[Kind.ASSISTANCE]
+    payload: AssistancePayload
+    beneficiary_refs: RefList = ()
+
+    @property
+    def indicator(self) -> str:
+        return self.payload.category.value
+
+
+class IncomeGenerationEvent(Envelope):
+    kind: Literal[Kind.INCOME_GENERATION]
+    payload: IncomeGenerationPayload
+
+    @property
+    def indicator(self) -> str:
+        return f"{self.payload.activity.value}.{self.payload.stage.value}"
+
+
+class SgbvEvent(Envelope):
+    kind: Literal[Kind.SGBV]
+    payload: SgbvPayload
+
+    @property
+    def indicator(self) -> str:
+        p = self.payload
+        if isinstance(p, SgbvCaseResponsePayload):
+            return f"{p.activity.value}.{p.incident_type.value}"
+        return p.activity.value
+
+
+class HivTrainingEvent(Envelope):
+    kind: Literal[Kind.HIV_TRAINING]
+    payload: HivTrainingPayload
+
+    @property
+    def indicator(self) -> str:
+        return f"{self.payload.audience.value}.{self.payload.topic.value}"
+
+
+class DurableSolutionsEvent(Envelope):
+    kind: Literal[Kind.DURABLE_SOLUTIONS]
+    payload: DurableSolutionsPayload
+
+    @property
+    def indicator(self) -> str:
+        return f"{self.payload.solution.value}.{self.payload.stage.value}"
+
+
+Event = (
+    AssistanceEvent | IncomeGenerationEvent | SgbvEvent | HivTrainingEvent | DurableSolutionsEvent
+)
+
+#: The event model of each kind.
+MODELS: dict[Kind, type[Event]] = {
+    Kind.ASSISTANCE: AssistanceEvent,
+    Kind.INCOME_GENERATION: IncomeGenerationEvent,
+    Kind.SGBV: SgbvEvent,
+    Kind.HIV_TRAINING: HivTrainingEvent,
+    Kind.DURABLE_SOLUTIONS: DurableSolutionsEvent,
+}
+
+AnyEvent = Annotated[Event, Field(discriminator="kind")]
+_ANY: TypeAdapter[Event] = TypeAdapter(AnyEvent)
+_TAGS = frozenset(a.value for a in SgbvActivity)
+
+
+def parse_event(raw: bytes | str | Mapping[str, Any], *, today: date | None = None) -> Event:
+    """Validate one event against contract v1 and return it typed.
+
+    ``raw`` is the message value (UTF-8 JSON) or an already-decoded object. ``today`` is the
+    clock for the not-in-the-future rule (UTC today by default). Raises :class:`InvalidEvent`.
+    """
+    if isinstance(raw, Mapping):
+        raw = json.dumps(raw)
+    try:
+        return _ANY.validate_json(raw, context={"today": today} if today else None)
+    except ValidationError as error:
+        raise InvalidEvent(reasons_from_error(error, tags=_TAGS)) from None

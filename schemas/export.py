@@ -1,0 +1,62 @@
+"""JSON Schema (draft 2020-12) of contract v1, for partners who do not use Python."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from schemas.contract import MODELS, SCHEMA_VERSION, AnyEvent
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+JSON_DIR = Path(__file__).parent / "json"
+
+
+def _document(schema: dict[str, Any], name: str, title: str) -> str:
+    schema = {
+        "$schema": DRAFT,
+        "$id": f"urn:partnerhub:schema:v{SCHEMA_VERSION}:{name}",
+        **schema,
+        "title": title,
+    }
+    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def generate() -> dict[str, str]:
+    """File name -> JSON text, for the envelope (any kind) and each kind."""
+    files = {
+        "envelope.schema.json": _document(
+            TypeAdapter(AnyEvent).json_schema(),
+            "envelope",
+            f"Partner Hub event v{SCHEMA_VERSION}: the envelope, any kind (dispatches on kind)",
+        )
+    }
+    for kind, model in MODELS.items():
+        files[f"{kind.value}.schema.json"] = _document(
+            model.model_json_schema(),
+            kind.value,
+            f"Partner Hub {kind.value} event v{SCHEMA_VERSION}",
+        )
+    return files
+
+
+def stale_files(directory: Path = JSON_DIR) -> list[str]:
+    """Names of files in ``directory`` that are missing or differ from :func:`generate`."""
+    return sorted(
+        name
+        for name, text in generate().items()
+        if not (directory / name).exists() or (directory / name).read_text() != text
+    )
+
+
+def write(directory: Path = JSON_DIR) -> list[Path]:
+    """Write every schema file into ``directory``; return the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in generate().items():
+        path = directory / name
+        path.write_text(text)
+        paths.append(path)
+    return paths

@@ -1,0 +1,145 @@
+"""Machine-readable reasons an event is rejected: the list the dead-letter topic carries.
+
+A reason is ``(field, code, message)``. ``field`` is a dotted path into the event
+(``payload.incident_type``, ``beneficiaries.female.0-4``) or ``""`` for the whole message;
+``code`` is one of :data:`CODES` and never changes meaning; ``message`` is for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.vocabulary import Kind
+
+_KINDS = frozenset(k.value for k in Kind)
+
+#: Every reason code, with what it means. Codes are part of the contract: add, never rename.
+CODES: dict[str, str] = {
+    "invalid_json": "the message is not valid UTF-8 JSON",
+    "not_an_object": "the message (or a nested part) is not a JSON object where one is required",
+    "missing": "a required field is absent",
+    "unknown_field": "a field the contract does not define (also the guard against free text)",
+    "wrong_type": "a value of the wrong JSON type (string for number, float for integer, ...)",
+    "invalid_value": "a value outside the field's closed vocabulary",
+    "out_of_range": "a number or list outside its allowed bounds",
+    "bad_format": "a string in the wrong format (UUID, date, timestamp with offset, hash)",
+    "future_date": "occurred_on is after today",
+    "reported_before_occurred": "reported_at is earlier than the day the activity occurred",
+    "empty_beneficiaries": "the sex/age cells add up to zero",
+    "origin_required": "origin is required for every population type except host_community",
+    "unknown_region": "region is not an ISO 3166-2:KZ code of the reference list",
+    "unknown_origin": "origin is not a country of the reference list",
+    "duplicate_value": "a list that must hold distinct values repeats one",
+    "refs_not_allowed": "beneficiary_refs is only allowed on assistance events",
+    "incident_type_required": "an SGBV case_response must name its incident_type",
+    "incident_type_forbidden": "incident_type is only allowed on an SGBV case_response",
+    "bad_topic": "the topic is not of the form partners.<partner>.<kind>.v1",
+    "unknown_partner": "the partner is not in the registry",
+    "partner_mismatch": "the event's partner_id differs from its topic's partner (spoofing)",
+    "kind_mismatch": "the event's kind differs from its topic's kind",
+    "kind_not_mandated": "the partner is not mandated for this kind of activity",
+}
+
+_BY_PYDANTIC_TYPE: dict[str, str] = {
+    "json_invalid": "invalid_json",
+    "json_type": "invalid_json",
+    "missing": "missing",
+    "union_tag_not_found": "missing",
+    "extra_forbidden": "unknown_field",
+    "enum": "invalid_value",
+    "literal_error": "invalid_value",
+    "union_tag_invalid": "invalid_value",
+    "model_type": "not_an_object",
+    "model_attributes_type": "not_an_object",
+    "dict_type": "not_an_object",
+    "greater_than": "out_of_range",
+    "greater_than_equal": "out_of_range",
+    "less_than": "out_of_range",
+    "less_than_equal": "out_of_range",
+    "too_short": "out_of_range",
+    "too_long": "out_of_range",
+    "finite_number": "out_of_range",
+    "string_pattern_mismatch": "bad_format",
+    "date_parsing": "bad_format",
+    "date_from_datetime_parsing": "bad_format",
+    "date_from_datetime_inexact": "bad_format",
+    "datetime_parsing": "bad_format",
+    "datetime_from_date_parsing": "bad_format",
+    "timezone_aware": "bad_format",
+    "uuid_parsing": "bad_format",
+}
+
+
+#: The field a whole-event rule is about, for rules that pydantic reports on the event itself.
+_FIELD_OF_RULE = {
+    "future_date": "occurred_on",
+    "reported_before_occurred": "reported_at",
+    "origin_required": "origin",
+}
+
+
+class Reason(BaseModel):
+    """One thing wrong with one message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str
+    code: str
+    message: str
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks the contract; ``reasons`` says how. Dead-letter it, never retry."""
+
+    def __init__(self, reasons: Sequence[Reason]) -> None:
+        self.reasons: tuple[Reason, ...] = tuple(reasons)
+        super().__init__("; ".join(f"{r.field or '<message>'}: {r.code}" for r in self.reasons))
+
+
+def _field_path(loc: Sequence[int | str], kind: str, drop: frozenset[str]) -> str:
+    """Dotted field path of a pydantic error location, without discriminator tags."""
+    if loc and loc[0] in _KINDS:
+        loc = loc[1:]  # the event-kind tag of the discriminated union
+    elif kind in {"union_tag_invalid", "union_tag_not_found"} and not loc:
+        return "kind"
+    parts: list[str] = []
+    previous: int | str | None = None
+    for item in loc:
+        if previous == "payload" and isinstance(item, str) and item in drop:
+            previous = None
+            continue
+        parts.append(str(item))
+        previous = item
+    return ".".join(parts)
+
+
+def reasons_from_error(
+    error: ValidationError, *, tags: frozenset[str] = frozenset()
+) -> list[Reason]:
+    """Translate a pydantic ValidationError into contract reasons, in a stable order.
+
+    ``tags`` are discriminator values that pydantic inserts into locations after ``payload``
+    (the SGBV activities); they are dropped so that fields read as they are written.
+    """
+    reasons = [_reason(detail, tags) for detail in error.errors(include_url=False)]
+    return sorted(set(reasons), key=lambda r: (r.field, r.code))
+
+
+def _reason(detail: ErrorDetails, tags: frozenset[str]) -> Reason:
+    field = _field_path(detail["loc"], detail["type"], tags)
+    kind = detail["type"]
+    if kind == "extra_forbidden" and field.endswith("beneficiary_refs"):
+        code = "refs_not_allowed"
+    elif kind == "extra_forbidden" and field == "payload.incident_type":
+        code = "incident_type_forbidden"
+    elif kind == "missing" and field == "payload.incident_type":
+        code = "incident_type_required"
+    elif kind in CODES:  # a PydanticCustomError raised with one of our own codes
+        code = kind
+        field = field or _FIELD_OF_RULE.get(code, "")
+    else:
+        code = _BY_PYDANTIC_TYPE.get(kind, "wrong_type")
+    return Reason(field=field, code=code, message=detail["msg"])

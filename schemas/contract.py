@@ -9,6 +9,7 @@ raises :class:`~schemas.reasons.InvalidEvent` with machine-readable reasons.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -17,8 +18,10 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -51,6 +54,10 @@ from schemas.vocabulary import (
 SCHEMA_VERSION = 1
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 REF_PATTERN = r"^[0-9a-f]{64}$"
+#: RFC 3339 ``date-time`` syntax (section 5.6); the values themselves are checked by parsing.
+RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 PARTNER_PATTERN = r"^[a-z0-9][a-z0-9_]{1,30}$"
 #: Upper bound on refs in one event: keeps a message small and a batch bounded.
 MAX_REFS = 5000
@@ -93,6 +100,30 @@ OriginCode = Annotated[
     Field(json_schema_extra={"enum": sorted(refdata.origins())}),
 ]
 Count = Annotated[int, Field(ge=0)]
+
+
+def _rfc3339(value: object) -> object:
+    """Pass a datetime, or a string in RFC 3339 syntax (as JSON Schema's ``date-time``).
+
+    Pydantic's own parser also takes ``' '`` for ``T``, no seconds, ``+0600``, ``,5`` fractions
+    and (lax) Unix numbers; this check keeps the model as strict as the exported schema.
+    """
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("wrong_type", "a timestamp must be a JSON string")
+    if not RFC3339.fullmatch(value):
+        raise PydanticCustomError(
+            "bad_format",
+            "{value} is not an RFC 3339 timestamp with offset, e.g. 2006-11-21T10:00:00+06:00",
+            {"value": value[:40]},
+        )
+    return value
+
+
+#: An RFC 3339 timestamp with a UTC offset. Strict(False) lets the checked string be parsed:
+#: after a before-validator pydantic validates in Python mode, where strict wants a datetime.
+Timestamp = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339)]
 
 
 class AgeCells(_Strict):
@@ -214,7 +245,8 @@ def _origin_rule() -> dict[str, Any]:
             "required": ["population_type"],
             "properties": {"population_type": {"not": {"const": "host_community"}}},
         },
-        "then": {"required": ["origin"]},
+        # present and not null (pydantic reads an explicit null as absent)
+        "then": {"required": ["origin"], "properties": {"origin": {"type": "string"}}},
     }
 
 
@@ -223,12 +255,13 @@ class Envelope(_Strict):
 
     model_config = ConfigDict(json_schema_extra=_origin_rule())
 
-    event_id: Annotated[str, Field(pattern=UUID_PATTERN)]
+    # maxLength: Python's re (jsonschema) lets "$" match before a trailing newline.
+    event_id: Annotated[str, Field(pattern=UUID_PATTERN, json_schema_extra={"maxLength": 36})]
     revision: int = Field(1, ge=1)
     status: Status = Status.ACTIVE
     partner_id: Annotated[str, Field(pattern=PARTNER_PATTERN)]
     occurred_on: date
-    reported_at: AwareDatetime
+    reported_at: Timestamp
     region: RegionCode
     population_type: PopulationType
     origin: OriginCode | None = None
@@ -266,7 +299,7 @@ def _today(info: ValidationInfo) -> date:
 
 
 RefList = Annotated[
-    tuple[Annotated[str, Field(pattern=REF_PATTERN)], ...],
+    tuple[Annotated[str, Field(pattern=REF_PATTERN, json_schema_extra={"maxLength": 64})], ...],
     AfterValidator(_distinct),
     Field(max_length=MAX_REFS, json_schema_extra={"uniqueItems": True}),
 ]

@@ -99,12 +99,18 @@ class InvalidEvent(ValueError):
         super().__init__("; ".join(f"{r.field or '<message>'}: {r.code}" for r in self.reasons))
 
 
-def _field_path(loc: Sequence[int | str], kind: str, drop: frozenset[str]) -> str:
-    """Dotted field path of a pydantic error location, without discriminator tags."""
+def _field_path(detail: ErrorDetails, drop: frozenset[str]) -> str:
+    """Dotted field path of a pydantic error location, without discriminator tags.
+
+    A missing or unknown discriminator is reported by pydantic on the union (the event, or
+    ``payload``); the path then names the discriminating field (``kind``, ``payload.activity``).
+    """
+    loc = detail["loc"]
     if loc and loc[0] in _KINDS:
         loc = loc[1:]  # the event-kind tag of the discriminated union
-    elif kind in {"union_tag_invalid", "union_tag_not_found"} and not loc:
-        return "kind"
+    if detail["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        discriminator = str(detail.get("ctx", {}).get("discriminator", "")).strip("'")
+        loc = (*loc, discriminator) if discriminator else loc
     parts: list[str] = []
     previous: int | str | None = None
     for item in loc:
@@ -129,7 +135,7 @@ def reasons_from_error(
 
 
 def _reason(detail: ErrorDetails, tags: frozenset[str]) -> Reason:
-    field = _field_path(detail["loc"], detail["type"], tags)
+    field = _field_path(detail, tags)
     kind = detail["type"]
     if kind == "extra_forbidden" and field.endswith("beneficiary_refs"):
         code = "refs_not_allowed"

@@ -43,7 +43,7 @@ def topic_for(partner_id: str, kind: Kind | str) -> str:
 
 def parse_topic(topic: str) -> TopicRef | None:
     """Partner and kind named by a partner topic, or None when the name is not one."""
-    match = _TOPIC.match(topic)
+    match = _TOPIC.fullmatch(topic)  # not match: "$" would let a trailing newline through
     return TopicRef(match["partner"], match["kind"]) if match else None
 
 
@@ -74,6 +74,8 @@ def check_attribution(
             )
         )
     entry = registry.get(ref.partner_id)
+    if reasons:
+        return reasons  # the event does not belong on this topic; nothing more to say
     if entry is None:
         reasons.append(
             Reason(

@@ -7,10 +7,13 @@ Values come from keyword arguments (tests), then ``PARTNERHUB_*`` environment va
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas import refdata
+from schemas.refdata import Partner
 
 
 class KafkaTimings(BaseModel):
@@ -50,6 +53,20 @@ class KafkaSettings(BaseModel):
     def timings(self) -> KafkaTimings:
         return TIMINGS[self.profile]
 
+    def client_kwargs(self) -> dict[str, Any]:
+        """Connection keyword arguments for kafka-python clients (producer, consumer, admin)."""
+        kwargs: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap.split(","),
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.username
+            kwargs["sasl_plain_password"] = (
+                self.password.get_secret_value() if self.password else None
+            )
+        return kwargs
+
 
 class ClickHouseSettings(BaseModel):
     #: ``None`` means the embedded engine (chdb) in ``<data_dir>/warehouse``; otherwise a server
@@ -73,6 +90,8 @@ class WorkerSettings(BaseModel):
     batch_seconds: float = Field(0.5, gt=0)
     #: Port of the worker's status API (``/status``, ``/metrics``).
     web_port: int = Field(6066, ge=0, le=65535)
+    #: Address the status API binds to (``0.0.0.0`` inside a container).
+    web_host: str = "127.0.0.1"
     #: A partner with no report for this many days raises a silent-partner alert.
     silent_days: int = Field(14, ge=1)
     #: The month's roll-up is run this many days after the month ends.
@@ -98,3 +117,9 @@ class HubSettings(BaseSettings):
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     grafana: GrafanaSettings = GrafanaSettings()
     worker: WorkerSettings = WorkerSettings()
+
+    def registry(self) -> dict[str, Partner]:
+        """The partner registry in force: ``registry_path`` if set, else the packaged demo one."""
+        if self.registry_path is not None:
+            return refdata.load_partners(self.registry_path)
+        return refdata.partners()

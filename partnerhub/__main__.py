@@ -1,0 +1,5 @@
+"""``python -m partnerhub`` is the ``partnerhub`` command."""
+
+from partnerhub.cli import main
+
+main()

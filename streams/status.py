@@ -1,0 +1,63 @@
+"""What the worker's ``/status`` page reports: lag, counts, dead letters, partners' last reports."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from partnerhub.settings import KafkaSettings
+from streams.lag import group_lag, lag_by_topic
+from streams.metrics import WorkerMetrics
+from warehouse.client import Warehouse
+from warehouse.facts import deadletter_counts, table_counts
+
+log = logging.getLogger(__name__)
+
+
+def warehouse_status(wh: Warehouse) -> dict[str, Any]:
+    """Row counts, dead letters by reason and each partner's last report, from the warehouse."""
+    last = wh.query(
+        "SELECT partner_id, max(last_reported_at) AS last_reported_at, "
+        "max(last_ingested_at) AS last_ingested_at, sum(events) AS events "
+        "FROM partner_activity FINAL GROUP BY partner_id ORDER BY partner_id"
+    )
+    return {
+        "tables": table_counts(wh),
+        "deadletters_by_reason": deadletter_counts(wh),
+        "partners": {
+            row["partner_id"]: {
+                "events": int(row["events"]),
+                "last_reported_at": _iso(row["last_reported_at"]),
+                "last_ingested_at": _iso(row["last_ingested_at"]),
+            }
+            for row in last
+        },
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def lag_status(settings: KafkaSettings, group: str, topics: list[str]) -> dict[str, Any]:
+    """Lag per topic and in total; an ``error`` entry instead when the broker cannot say."""
+    try:
+        per_topic = lag_by_topic(group_lag(settings, group, topics, timeout=5.0))
+    except Exception as error:  # the status page must answer even when the broker does not
+        log.warning("lag unavailable: %s", error)
+        return {"error": str(error)}
+    return {"total": sum(per_topic.values()), "by_topic": per_topic}
+
+
+def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
+    """The worker's own counters since it started."""
+    return {
+        "accepted": metrics.accepted,
+        "deadlettered_by_reason": dict(sorted(metrics.deadlettered.items())),
+        "batches": metrics.batches,
+        "last_batch_size": metrics.last_batch_size,
+        "last_batch_seconds": round(metrics.last_batch_seconds, 4),
+        "sink_retries": metrics.retries,
+        "warehouse_unavailable": metrics.unavailable,
+    }

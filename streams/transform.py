@@ -1,0 +1,167 @@
+"""Pure transforms: one Kafka message in, warehouse rows out. No I/O here.
+
+``process`` decides a message's fate: accepted (a fact row, plus a row per beneficiary ref for
+assistance) or rejected (a dead-letter row with machine-readable reasons). The rows' keys are
+exactly the columns of the warehouse tables (``warehouse.tables``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from schemas.contract import (
+    AssistanceEvent,
+    DurableSolutionsEvent,
+    Event,
+    HivTrainingEvent,
+    IncomeGenerationEvent,
+    SgbvEvent,
+    parse_event,
+)
+from schemas.reasons import InvalidEvent, Reason
+from schemas.topics import Mandated, check_attribution, parse_topic
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """Where a message came from."""
+
+    topic: str
+    partition: int
+    offset: int
+    #: The broker's timestamp of the message (publish time), aware UTC.
+    published_at: datetime
+
+
+@dataclass(slots=True)
+class Outcome:
+    """Rows one message produces: a fact (and its refs) or a dead letter."""
+
+    fact: Row | None = None
+    refs: list[Row] = field(default_factory=list)
+    deadletter: Row | None = None
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def accepted(self) -> bool:
+        return self.fact is not None
+
+
+def process(
+    raw: bytes,
+    meta: Meta,
+    registry: Mapping[str, Mandated],
+    *,
+    now: datetime,
+) -> Outcome:
+    """Validate and attribute one message; return the rows to write. Never raises on bad input."""
+    try:
+        event = parse_event(raw, today=now.date())
+    except InvalidEvent as invalid:
+        return _rejected(raw, meta, invalid.reasons, now)
+    reasons = check_attribution(event, meta.topic, registry)
+    if reasons:
+        return _rejected(raw, meta, tuple(reasons), now)
+    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now))
+
+
+def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Outcome:
+    return Outcome(deadletter=deadletter_row(raw, meta, reasons, now), reasons=reasons)
+
+
+def _measures(event: Event) -> Row:
+    """Kind-specific numbers, zero where a kind has none."""
+    m: Row = {
+        "quantity": 0.0, "unit": "", "value_usd": 0.0, "sessions": 0, "hours": 0.0, "cases": 0,
+        "services": [],
+    }
+    if isinstance(event, AssistanceEvent):
+        p = event.payload
+        m.update(quantity=p.quantity, unit=p.unit.value, value_usd=p.value_usd or 0.0)
+    elif isinstance(event, IncomeGenerationEvent):
+        m["value_usd"] = event.payload.amount_usd or 0.0
+    elif isinstance(event, SgbvEvent):
+        m["services"] = sorted(s.value for s in event.payload.services)
+    elif isinstance(event, HivTrainingEvent):
+        m.update(sessions=event.payload.sessions, hours=event.payload.hours)
+    elif isinstance(event, DurableSolutionsEvent):
+        m["cases"] = event.payload.cases
+    return m
+
+
+def fact_row(event: Event, meta: Meta, ingested_at: datetime) -> Row:
+    """The ``facts`` row of one accepted event revision."""
+    refs = event.beneficiary_refs if isinstance(event, AssistanceEvent) else ()
+    return {
+        "event_id": event.key,
+        "revision": event.revision,
+        "status": event.status.value,
+        "partner_id": event.partner_id,
+        "kind": event.kind.value,
+        "occurred_on": event.occurred_on,
+        "reported_at": event.reported_at.astimezone(UTC),
+        "region": event.region,
+        "population_type": event.population_type.value,
+        "origin": event.origin or "",
+        "indicator": event.indicator,
+        **event.beneficiaries.cells(),
+        **_measures(event),
+        "ref_count": len(refs),
+        "payload": event.payload.model_dump_json(),
+        "topic": meta.topic,
+        "partition": meta.partition,
+        "offset": meta.offset,
+        "published_at": meta.published_at,
+        "ingested_at": ingested_at,
+    }
+
+
+def ref_rows(event: Event, ingested_at: datetime) -> list[Row]:
+    """One ``assistance_refs`` row per beneficiary ref of an assistance event revision."""
+    if not isinstance(event, AssistanceEvent):
+        return []
+    month = month_of(event.occurred_on)
+    return [
+        {
+            "partner_id": event.partner_id,
+            "event_id": event.key,
+            "revision": event.revision,
+            "month": month,
+            "category": event.payload.category.value,
+            "ref": ref,
+            "ingested_at": ingested_at,
+        }
+        for ref in event.beneficiary_refs
+    ]
+
+
+def deadletter_row(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Row:
+    """The ``deadletters`` row of a rejected message: original bytes, where, and why."""
+    ref = parse_topic(meta.topic)
+    return {
+        "topic": meta.topic,
+        "partition": meta.partition,
+        "offset": meta.offset,
+        "partner_id": ref.partner_id if ref else "",
+        "codes": [r.code for r in reasons],
+        "reasons": reasons_json(reasons),
+        "raw": raw,
+        "published_at": meta.published_at,
+        "received_at": now,
+    }
+
+
+def reasons_json(reasons: tuple[Reason, ...]) -> str:
+    """The reasons as the compact JSON list the dead-letter topic and table carry."""
+    return json.dumps([r.model_dump() for r in reasons], separators=(",", ":"))
+
+
+def month_of(day: date) -> date:
+    """First day of the day's month."""
+    return day.replace(day=1)

@@ -1,0 +1,119 @@
+"""Helpers for tests that run the hub's real processes (worker, CLI) as subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from partnerhub.broker import free_port
+from partnerhub.settings import HubSettings, KafkaSettings, WorkerSettings
+
+T = TypeVar("T")
+PARTNERHUB = [sys.executable, "-m", "partnerhub"]
+
+
+def hub_settings(data_dir: Path, bootstrap: str, **worker: Any) -> HubSettings:
+    """Settings for one test's hub: its own data folder, broker and status port."""
+    return HubSettings(
+        data_dir=data_dir,
+        kafka=KafkaSettings(bootstrap=bootstrap, partitions=2),
+        worker=WorkerSettings(web_port=free_port(), **worker),
+    )
+
+
+def hub_env(settings: HubSettings) -> dict[str, str]:
+    """The environment that gives a subprocess the same settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERHUB_")}
+    env.update(
+        PARTNERHUB_DATA_DIR=str(settings.data_dir),
+        PARTNERHUB_KAFKA__BOOTSTRAP=settings.kafka.bootstrap,
+        PARTNERHUB_KAFKA__PARTITIONS=str(settings.kafka.partitions),
+        PARTNERHUB_WORKER__WEB_PORT=str(settings.worker.web_port),
+        PARTNERHUB_WORKER__BATCH_SIZE=str(settings.worker.batch_size),
+        PARTNERHUB_WORKER__BATCH_SECONDS=str(settings.worker.batch_seconds),
+    )
+    return env
+
+
+def run_cli(settings: HubSettings, *args: str, timeout: float = 120) -> str:
+    """Run ``partnerhub ARGS`` in a subprocess; return stdout, fail with its stderr."""
+    result = subprocess.run(
+        [*PARTNERHUB, *args],
+        env=hub_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode:
+        raise AssertionError(
+            f"partnerhub {' '.join(args)} exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result.stdout
+
+
+def start_worker(settings: HubSettings, log_file: Path) -> subprocess.Popen[bytes]:
+    """Start ``partnerhub worker`` and return once its status page answers."""
+    with open(log_file, "ab") as log:
+        process = subprocess.Popen(
+            [*PARTNERHUB, "worker"],
+            env=hub_env(settings),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    url = f"http://127.0.0.1:{settings.worker.web_port}/metrics"
+
+    def ready() -> bool:
+        if process.poll() is not None:
+            raise AssertionError(f"worker exited {process.returncode}: {log_file.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return True
+        except OSError:
+            return False
+
+    wait_until(ready, timeout=60, what="the worker's status page")
+    return process
+
+
+def stop_worker(process: subprocess.Popen[bytes], *, kill: bool = False) -> int:
+    """SIGTERM (clean stop) or SIGKILL the worker; return its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+    return process.wait(timeout=60)
+
+
+def status(settings: HubSettings) -> dict[str, Any]:
+    """The running worker's ``/status`` document."""
+    url = f"http://127.0.0.1:{settings.worker.web_port}/status"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        data: dict[str, Any] = json.load(response)
+        return data
+
+
+def metrics(settings: HubSettings) -> str:
+    url = f"http://127.0.0.1:{settings.worker.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return str(response.read().decode())
+
+
+def wait_until(condition: Callable[[], T], *, timeout: float, what: str, every: float = 0.2) -> T:
+    """Poll ``condition`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)

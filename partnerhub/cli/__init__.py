@@ -11,8 +11,11 @@ import traceback
 
 import typer
 
-from partnerhub.cli import schemas
+from partnerhub.cli import publish, schemas, worker
 from partnerhub.cli.common import CliError, State, err_console
+from partnerhub.cli.provision import provision
+from partnerhub.cli.simulate import simulate_cmd
+from partnerhub.cli.warehouse import app as warehouse_app
 
 app = typer.Typer(
     help="Partner Hub: partner activity in, one live picture out.",
@@ -21,6 +24,12 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(publish.app)  # publish, template, partners
+app.command("worker")(worker.worker)
+app.command("status")(worker.status)
+app.command("provision")(provision)
+app.command("simulate")(simulate_cmd)
+app.add_typer(warehouse_app, name="warehouse")
 
 
 @app.callback()
@@ -33,6 +42,8 @@ def root(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:  # kafka-python logs every reconnect; the CLI says one clear line instead
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
 
 
 def main() -> None:

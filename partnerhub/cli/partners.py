@@ -1,0 +1,54 @@
+"""``partnerhub partners``: the partner registry and the topics it calls for."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from partnerhub.cli.common import console, settings
+from partnerhub.topics import sync_topics
+
+app = typer.Typer(help="The partner registry and its Kafka topics.", no_args_is_help=True)
+
+
+@app.command("list")
+def list_cmd() -> None:
+    """Show the partner registry: code, name, type, mandated kinds, regions of work."""
+    table = Table("code", "name", "type", "kinds", "regions", title="Partner registry")
+    for partner in settings().registry().values():
+        table.add_row(
+            partner.code,
+            partner.name,
+            partner.type,
+            "\n".join(kind.value for kind in partner.kinds),
+            " ".join(partner.regions),
+        )
+    console.print(table)
+
+
+@app.command("sync")
+def sync_cmd(
+    partitions: int | None = typer.Option(
+        None,
+        "--partitions",
+        min=1,
+        help="Partitions of new topics (default: PARTNERHUB_KAFKA__PARTITIONS).",
+    ),
+) -> None:
+    """Create the registry's topics that are missing (existing ones are left as they are)."""
+    hub = settings()
+    wanted = hub.kafka.partitions if partitions is None else partitions
+    result = sync_topics(hub.kafka, hub.registry(), wanted)
+    table = Table("topic", "status", "partitions", title=f"Topics on {hub.kafka.bootstrap}")
+    for topic in result.created:
+        table.add_row(topic, "[green]created[/]", str(result.partitions.get(topic, "?")))
+    for topic in result.existing:
+        table.add_row(topic, "existing", str(result.partitions.get(topic, "?")))
+    console.print(table)
+    console.print(f"{len(result.created)} created, {len(result.existing)} already existed")
+    mismatched = result.mismatched(wanted)
+    if mismatched:
+        console.print(
+            f"[yellow]note[/]: {len(mismatched)} existing topics have other than {wanted} "
+            "partitions (see the table); sync never changes existing topics"
+        )

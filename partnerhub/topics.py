@@ -1,0 +1,121 @@
+"""Topic admin: create the topics the partner registry calls for, idempotently.
+
+Each registered partner gets ``partners.<code>.<kind>.v1`` for every kind it is mandated for;
+the hub adds its dead-letter and alerts topics. Topics are created explicitly because a broker
+that auto-creates them picks its own partition count (Tansu: 4).
+
+In production, onboarding a partner also means a SCRAM user and prefix ACLs
+(``partners.<code>.``) so that it can write only its own topics. Those are made by
+``partnerhub provision`` (the docker-compose ``kafka-init`` job), not here: the embedded broker
+(Tansu) accepts ACL calls but ignores them, so the embedded path could not test them honestly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kafka import KafkaAdminClient
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from partnerhub.settings import KafkaSettings
+from schemas import refdata
+from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
+
+log = logging.getLogger(__name__)
+
+
+class TopicSyncFailed(RuntimeError):
+    """The broker refused to create a topic, or could not be reached."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What :func:`sync_topics` did: topics created, topics already there, partitions of each."""
+
+    created: tuple[str, ...]
+    existing: tuple[str, ...]
+    partitions: Mapping[str, int]
+
+    def mismatched(self, wanted: int) -> dict[str, int]:
+        """Existing topics whose partition count is not ``wanted`` (sync never changes them)."""
+        return {t: n for t in self.existing if (n := self.partitions.get(t, wanted)) != wanted}
+
+
+def registry_topics(registry: Mapping[str, refdata.Partner]) -> list[str]:
+    """Every partner topic of ``registry``, in registry order, then the hub's own topics."""
+    topics = [topic for partner in registry.values() for topic in partner.topics()]
+    return [*topics, DEADLETTER_TOPIC, ALERTS_TOPIC]
+
+
+def sync_topics(
+    settings: KafkaSettings,
+    registry: Mapping[str, refdata.Partner] | None = None,
+    partitions: int | None = None,
+    *,
+    timeout: float = 30.0,
+) -> SyncResult:
+    """Create every topic of :func:`registry_topics` that is missing; report what exists.
+
+    ``registry`` defaults to the packaged one, ``partitions`` to ``settings.partitions``;
+    replication is ``settings.replication_factor``. Existing topics are left as they are.
+    Raises :class:`TopicSyncFailed`.
+    """
+    registry = refdata.partners() if registry is None else registry
+    partitions = settings.partitions if partitions is None else partitions
+    wanted = registry_topics(registry)
+    ms = int(timeout * 1000)
+    try:
+        admin = KafkaAdminClient(
+            **settings.client_kwargs(), request_timeout_ms=ms, bootstrap_timeout_ms=ms
+        )
+    except KafkaError as error:
+        raise TopicSyncFailed(
+            f"cannot reach the Kafka broker at {settings.bootstrap}: {error}"
+        ) from None
+    try:
+        created, existing = ensure_topics(
+            admin, {topic: partitions for topic in wanted}, settings.replication_factor, ms
+        )
+        described = admin.describe_topics(wanted)
+    except KafkaError as error:
+        raise TopicSyncFailed(f"topic sync against {settings.bootstrap} failed: {error}") from None
+    finally:
+        admin.close()
+    counts = {t["name"]: len(t.get("partitions") or ()) for t in described}
+    log.info("topic sync: %d created, %d existing", len(created), len(existing))
+    return SyncResult(created=tuple(created), existing=tuple(existing), partitions=counts)
+
+
+def ensure_topics(
+    admin: KafkaAdminClient, partitions: Mapping[str, int], replication: int, timeout_ms: int
+) -> tuple[list[str], list[str]]:
+    """Create the topics of ``partitions`` (name -> partition count) that are missing.
+
+    Returns ``(created, already there)`` in the order given; a topic a concurrent creator made
+    counts as already there, and existing topics are never changed. Raises
+    :class:`TopicSyncFailed` when the broker refuses one, ``KafkaError`` when it cannot answer.
+    """
+    present = set(admin.list_topics())
+    missing = {
+        topic: {"num_partitions": count, "replication_factor": replication}
+        for topic, count in partitions.items()
+        if topic not in present
+    }
+    created: set[str] = set()
+    if missing:
+        response = admin.create_topics(missing, timeout_ms=timeout_ms, raise_errors=False)
+        for result in response["topics"]:
+            code = result["error_code"]
+            if code == 0:
+                created.add(result["name"])
+            elif code != TopicAlreadyExistsError.errno:
+                raise TopicSyncFailed(
+                    f"creating topic {result['name']} failed: error {code}: "
+                    f"{result['error_message']}"
+                )
+        admin.wait_for_topics(sorted(created), timeout_ms=timeout_ms)
+    for topic in sorted(created):
+        log.info("created topic %s (%d partitions)", topic, partitions[topic])
+    return [t for t in partitions if t in created], [t for t in partitions if t not in created]

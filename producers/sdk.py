@@ -1,0 +1,309 @@
+"""Publish activity events to the hub: a kafka-python producer bound to one partner.
+
+    from partnerhub.settings import KafkaSettings
+    from producers.sdk import Publisher
+
+    with Publisher("kzlegal", KafkaSettings(bootstrap="broker:9092")) as publisher:
+        delivery = publisher.publish(event)   # InvalidEvent here: nothing was sent
+        print(delivery.result(timeout=30))    # DeliveryFailed here: the broker did not take it
+
+Every event is validated against contract v1 before it leaves the machine, and refused when it
+names another partner or a kind the partner is not mandated for. Valid events go to
+``partners.<partner>.<kind>.v1`` keyed by the partner id, as compact UTF-8 JSON. Publishing the
+same event (same ``event_id`` and ``revision``) twice is always safe: the hub counts it once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC
+from types import TracebackType
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
+
+from partnerhub.settings import KafkaSettings
+from producers.prepare import Clock, Prepared, Publishable, attribute, prepare, utc_now
+from schemas import refdata
+from schemas.reasons import InvalidEvent
+
+__all__ = [
+    "PRODUCER_OPTIONS",
+    "BrokerUnavailable",
+    "Clock",
+    "Delivered",
+    "Delivery",
+    "DeliveryFailed",
+    "InvalidEvent",
+    "Prepared",
+    "Publisher",
+    "Report",
+    "prepare",
+    "utc_now",
+]
+
+log = logging.getLogger(__name__)
+
+#: Producer settings shared by the SDK and its benchmark. Durability: every in-sync replica
+#: acknowledges, and idempotence keeps retries from writing a record twice. Throughput: the
+#: kafka-python client is CPU-bound, so larger lz4-compressed batches (few requests, each
+#: cheap to build) beat everything else; see ``benchmarks/producer.py`` for the figures.
+PRODUCER_OPTIONS: dict[str, Any] = {
+    "acks": "all",
+    "enable_idempotence": True,
+    "max_in_flight_requests_per_connection": 5,  # the most idempotence allows
+    "compression_type": "lz4",
+    "linger_ms": 20,
+    "batch_size": 256 * 1024,
+    # Partners never create topics (``partnerhub partners sync`` does); Tansu ignores this.
+    "allow_auto_create_topics": False,
+    # How long one publish may block waiting for a topic's metadata.
+    "max_block_ms": 20_000,
+}
+#: After a topic's metadata could not be had, publishes to it fail at once for this long.
+UNAVAILABLE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Where the broker stored one event."""
+
+    event_id: str
+    topic: str
+    partition: int
+    offset: int
+
+
+class BrokerUnavailable(RuntimeError):
+    """The publisher could not reach the broker when it started."""
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not acknowledge one event. Publishing it again later is safe."""
+
+    def __init__(self, event_id: str, topic: str, cause: BaseException | str) -> None:
+        self.event_id = event_id
+        self.topic = topic
+        self.cause = cause
+        super().__init__(f"event {event_id} to {topic} was not acknowledged: {cause}")
+
+
+class Delivery:
+    """The outcome of one publish, like a future: :class:`Delivered` or :class:`DeliveryFailed`."""
+
+    __slots__ = ("_failure", "_future", "event_id", "topic")
+
+    def __init__(
+        self, event_id: str, topic: str, future: Any, failure: DeliveryFailed | None = None
+    ) -> None:
+        self.event_id = event_id
+        self.topic = topic
+        self._future = future  # kafka-python's FutureRecordMetadata, or None when failed early
+        self._failure = failure
+
+    def done(self) -> bool:
+        """True once the broker acknowledged the event or it failed for good."""
+        return self._failure is not None or bool(self._future.is_done)
+
+    def result(self, timeout: float | None = None) -> Delivered:
+        """Wait up to ``timeout`` seconds (None: as long as it takes) for the outcome.
+
+        Returns where the event was stored; raises :class:`DeliveryFailed`, or ``TimeoutError``
+        when the outcome is not known yet.
+        """
+        if self._failure is None:
+            future = self._future
+            if not future.is_done:
+                with contextlib.suppress(Exception):  # the outcome is read below
+                    future.get(timeout)
+                if not future.is_done:
+                    raise TimeoutError(
+                        f"event {self.event_id}: no acknowledgement within {timeout} s"
+                    )
+            if future.exception is None:
+                meta = future.value
+                return Delivered(self.event_id, meta.topic, meta.partition, meta.offset)
+            self._failure = DeliveryFailed(self.event_id, self.topic, future.exception)
+        raise self._failure
+
+    def exception(self, timeout: float | None = None) -> DeliveryFailed | None:
+        """The failure, or None when the event was stored; ``TimeoutError`` as :meth:`result`."""
+        future = self._future
+        if self._failure is None and future.is_done and future.exception is None:
+            return None  # the common case, kept cheap for publish_many
+        try:
+            self.result(timeout)
+        except DeliveryFailed as failure:
+            return failure
+        return None
+
+    def add_done_callback(self, callback: Callable[[Delivery], None]) -> None:
+        """Call ``callback(self)`` once the outcome is known (at once if it is already).
+
+        The callback usually runs on the producer's I/O thread: keep it short, never block.
+        """
+        if self._failure is not None:
+            callback(self)
+        else:
+            self._future.add_both(lambda _outcome: callback(self))
+
+
+@dataclass
+class Report:
+    """What :meth:`Publisher.publish_many` did; indexes are positions in the input."""
+
+    by_topic: Counter[str] = field(default_factory=Counter)
+    invalid: list[tuple[int, InvalidEvent]] = field(default_factory=list)
+    failed: list[tuple[int, DeliveryFailed]] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> int:
+        """Events the broker acknowledged."""
+        return sum(self.by_topic.values())
+
+    @property
+    def ok(self) -> bool:
+        """True when every event was valid and acknowledged."""
+        return not self.invalid and not self.failed
+
+
+class Publisher:
+    """Publishes one partner's events; a context manager that flushes and closes on exit.
+
+    ``registry`` is the partner registry (the packaged one by default), ``clock`` the time used
+    for the not-in-the-future rule, ``producer_options`` overrides :data:`PRODUCER_OPTIONS`.
+    Raises ``ValueError`` for a partner outside the registry and :class:`BrokerUnavailable`
+    when the broker cannot be reached.
+    """
+
+    def __init__(
+        self,
+        partner_id: str,
+        settings: KafkaSettings,
+        *,
+        registry: Mapping[str, refdata.Partner] | None = None,
+        clock: Clock | None = None,
+        producer_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.partner_id = partner_id
+        self.registry = refdata.partners() if registry is None else registry
+        if partner_id not in self.registry:
+            raise ValueError(f"partner {partner_id!r} is not in the partner registry")
+        self.clock = clock or utc_now
+        self._key = partner_id.encode()
+        self._closed = False
+        self._unavailable: dict[str, tuple[float, str]] = {}  # topic -> (since, why)
+        options = {**settings.client_kwargs(), **PRODUCER_OPTIONS, **(producer_options or {})}
+        why: str | None = None
+        try:
+            self._producer = KafkaProducer(**options)
+        except KafkaError as error:
+            why = str(error)  # raised below, so that no traceback keeps the failed client alive
+        if why is not None:
+            raise BrokerUnavailable(f"cannot reach the Kafka broker at {settings.bootstrap}: {why}")
+        log.info("publisher for %s connected to %s", partner_id, settings.bootstrap)
+
+    def prepare(self, event: Publishable) -> Prepared:
+        """Validate ``event`` for this partner as :func:`prepare` does, without sending it."""
+        return prepare(
+            event, self.partner_id, self.registry, today=self.clock().astimezone(UTC).date()
+        )
+
+    def publish(self, event: Publishable | Prepared) -> Delivery:
+        """Send one event; raise :class:`InvalidEvent` (nothing sent) if it fails a check.
+
+        Returns at once with a :class:`Delivery`; broker problems surface there, never here.
+        """
+        if self._closed:
+            raise RuntimeError("the publisher is closed")
+        if isinstance(event, Prepared):  # checked for some partner: check it is this one
+            prepared = event._replace(topic=attribute(event.event, self.partner_id, self.registry))
+        else:
+            prepared = self.prepare(event)
+        event_id, topic = prepared.event.event_id, prepared.topic
+        unavailable = self._unavailable.get(topic)
+        if unavailable is not None and time.monotonic() - unavailable[0] < UNAVAILABLE_SECONDS:
+            return Delivery(event_id, topic, None, DeliveryFailed(event_id, topic, unavailable[1]))
+        try:
+            future = self._producer.send(topic, value=prepared.value, key=self._key)
+        except KafkaError as error:
+            cause = str(error)
+            if isinstance(error, KafkaTimeoutError):
+                cause = f"topic unavailable ({error}); is it created? (partnerhub partners sync)"
+                self._unavailable[topic] = (time.monotonic(), cause)
+            log.warning("event %s to %s not sent: %s", event_id, topic, cause)
+            return Delivery(event_id, topic, None, DeliveryFailed(event_id, topic, cause))
+        self._unavailable.pop(topic, None)
+        return Delivery(event_id, topic, future)
+
+    def publish_many(
+        self,
+        events: Iterable[Publishable | Prepared],
+        *,
+        on_delivery: Callable[[Delivery], None] | None = None,
+        timeout: float | None = None,
+    ) -> Report:
+        """Publish every valid event, wait up to ``timeout`` s for the broker, and report.
+
+        Invalid events are skipped and listed; ``on_delivery`` is called per outcome (from the
+        producer's I/O thread), e.g. to advance a progress bar.
+        """
+        report = Report()
+        positions: list[int] = []
+        deliveries: list[Delivery] = []
+        for index, event in enumerate(events):
+            try:
+                delivery = self.publish(event)
+            except InvalidEvent as invalid:
+                report.invalid.append((index, invalid))
+                continue
+            if on_delivery is not None:
+                delivery.add_done_callback(on_delivery)
+            positions.append(index)
+            deliveries.append(delivery)
+        try:
+            self.flush(timeout)
+        except TimeoutError:
+            log.warning("some events were not acknowledged within %s s", timeout)
+        for index, delivery in zip(positions, deliveries, strict=True):
+            try:
+                failure = delivery.exception(0)
+            except TimeoutError:
+                late = f"no acknowledgement within {timeout} s"
+                failure = DeliveryFailed(delivery.event_id, delivery.topic, late)
+            if failure is None:
+                report.by_topic[delivery.topic] += 1
+            else:
+                report.failed.append((index, failure))
+        return report
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Send everything buffered and wait for each outcome; TimeoutError past ``timeout`` s."""
+        try:
+            self._producer.flush(timeout)
+        except KafkaError as error:  # KafkaTimeoutError
+            raise TimeoutError(f"flush did not finish within {timeout} s: {error}") from None
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush, then release the connection. Further publishes raise ``RuntimeError``."""
+        if self._closed:
+            return
+        self._closed = True
+        self._producer.close(timeout)
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -117,8 +117,12 @@ class LocalBroker:
         log.info("tansu broker pid %s on %s", self._process.pid, self.bootstrap)
         return self
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL); a no-op when it is not running."""
+    def stop(self, timeout: float = 1.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL); a no-op when it is not running.
+
+        Tansu ignores SIGTERM while clients are still connected, and keeps nothing on disk,
+        so the grace period is short.
+        """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -127,7 +131,7 @@ class LocalBroker:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait(timeout)
+            process.wait(10)
 
     def __enter__(self) -> LocalBroker:
         return self.start()

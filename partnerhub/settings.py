@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import refdata
@@ -93,7 +93,9 @@ class WorkerSettings(BaseModel):
     #: Address the status API binds to (``0.0.0.0`` inside a container).
     web_host: str = "127.0.0.1"
     #: A partner with no report for this many days raises a silent-partner alert.
-    silent_days: int = Field(14, ge=1)
+    silent_days: int = Field(45, ge=1)
+    #: How often the leader checks for silent partners, in seconds.
+    silent_check_seconds: float = Field(300.0, gt=0)
     #: The month's roll-up is run this many days after the month ends.
     rollup_after_days: int = Field(5, ge=0)
 
@@ -113,6 +115,9 @@ class HubSettings(BaseSettings):
     sgbv_threshold: int = Field(5, ge=1)
     #: A partner registry to use instead of the packaged demo registry.
     registry_path: Path | None = None
+    #: Pretend the hub starts at this instant (demos and replays of a past period); the clock
+    #: then runs at the real pace. ``None``: the real time.
+    start_time: AwareDatetime | None = None
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     grafana: GrafanaSettings = GrafanaSettings()

@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +30,7 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from partnerhub.settings import KafkaSettings
 from producers.prepare import Clock, Prepared, Publishable, attribute, prepare, utc_now
 from schemas import refdata
+from schemas.contract import latest_day
 from schemas.reasons import InvalidEvent
 
 __all__ = [
@@ -211,9 +211,7 @@ class Publisher:
 
     def prepare(self, event: Publishable) -> Prepared:
         """Validate ``event`` for this partner as :func:`prepare` does, without sending it."""
-        return prepare(
-            event, self.partner_id, self.registry, today=self.clock().astimezone(UTC).date()
-        )
+        return prepare(event, self.partner_id, self.registry, today=latest_day(self.clock()))
 
     def publish(self, event: Publishable | Prepared) -> Delivery:
         """Send one event; raise :class:`InvalidEvent` (nothing sent) if it fails a check.

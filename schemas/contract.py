@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -292,10 +292,23 @@ class Envelope(_Strict):
         return self.event_id.lower()
 
 
+#: A day has begun somewhere on Earth this many hours before it begins in UTC (UTC+14).
+EARLIEST_OFFSET = timedelta(hours=14)
+
+
+def latest_day(now: datetime) -> date:
+    """The latest ``occurred_on`` allowed at instant ``now``: today somewhere on Earth.
+
+    Judging "not in the future" in UTC would refuse same-day reports made before 05:00 in
+    Kazakhstan (UTC+5); the rule is about fabricated dates, not hours.
+    """
+    return (now.astimezone(UTC) + EARLIEST_OFFSET).date()
+
+
 def _today(info: ValidationInfo) -> date:
     context = info.context if isinstance(info.context, Mapping) else {}
     today = context.get("today")
-    return today if isinstance(today, date) else datetime.now(UTC).date()
+    return today if isinstance(today, date) else latest_day(datetime.now(UTC))
 
 
 RefList = Annotated[
@@ -376,7 +389,8 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, today: date | None = No
     """Validate one event against contract v1 and return it typed.
 
     ``raw`` is the message value (UTF-8 JSON) or an already-decoded object. ``today`` is the
-    clock for the not-in-the-future rule (UTC today by default). Raises :class:`InvalidEvent`.
+    latest allowed ``occurred_on`` (default: :func:`latest_day` of now).
+    Raises :class:`InvalidEvent`.
     """
     if isinstance(raw, Mapping):
         raw = json.dumps(raw)

@@ -15,6 +15,7 @@ truth and the worker holds none.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,9 +26,10 @@ import faust
 
 from partnerhub.settings import HubSettings
 from schemas.refdata import Partner
-from schemas.topics import DEADLETTER_TOPIC
-from streams.clock import Clock, system_clock
+from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
+from streams.clock import Clock, shifted_clock, system_clock
 from streams.metrics import WorkerMetrics
+from streams.signals import NO_MONTH, check_silent_partners
 from streams.sink import Batch, Sink
 from streams.status import lag_status, warehouse_status, worker_status
 from streams.transform import Meta, Outcome, Row, process
@@ -96,13 +98,32 @@ class Worker:
     topics: list[str]
 
 
+def alert_message(alert: Row) -> bytes:
+    """The ``hub.alerts.v1`` value of an alert row: JSON, dates as ISO strings, no refs."""
+    return json.dumps(
+        {
+            **alert,
+            "raised_at": alert["raised_at"].isoformat(),
+            "month": None if alert["month"] == NO_MONTH else alert["month"].isoformat()[:7],
+            "details": json.loads(alert["details"]),
+        },
+        sort_keys=True,
+    ).encode()
+
+
+def settings_clock(settings: HubSettings) -> Clock:
+    """The real clock, or one started at ``settings.start_time`` for demos and replays."""
+    return shifted_clock(settings.start_time) if settings.start_time else system_clock
+
+
 def create_worker(
     settings: HubSettings,
     *,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     warehouse: Callable[[], Warehouse] | None = None,
 ) -> Worker:
-    """Build the worker: app, agent, dead-letter publishing and sink, from settings alone."""
+    """Build the worker: app, agent, dead-letter and alert publishing, sink, from settings."""
+    clock = clock or settings_clock(settings)
     registry = settings.registry()
     topics = partner_topics(registry)
     app = faust.App(APP_ID, **faust_options(settings))
@@ -125,23 +146,47 @@ def create_worker(
         ]
         await asyncio.gather(*sent)  # delivered, not merely buffered
 
+    alerts_topic = app.topic(ALERTS_TOPIC)
+
+    async def publish_alerts(rows: Sequence[Row]) -> None:
+        sent = [
+            await alerts_topic.send(key=row["alert_type"].encode(), value=alert_message(row))
+            for row in rows
+        ]
+        await asyncio.gather(*sent)
+
     sink = Sink(
         warehouse or (lambda: open_warehouse(settings)),
         publish_deadletters,
         metrics,
+        publish_alerts=publish_alerts,
+        clock=clock,
     )
     size, within = settings.worker.batch_size, settings.worker.batch_seconds
 
     @app.agent(app.topic(*topics), name="ingest")
     async def ingest(stream: faust.StreamT[bytes]) -> None:
+        assert isinstance(stream, faust.Stream)  # take_events is on the class, not the protocol
         async for events in stream.take_events(size, within=within):
             now = clock()
             outcomes: list[Outcome] = [
-                process(event.message.value, meta_of(event.message), registry, now=now)
+                process(event.message.value or b"", meta_of(event.message), registry, now=now)
                 for event in events
             ]
             await sink.write(Batch.of(outcomes))
             # take_events acks `events` when this loop asks for the next batch.
+
+    @app.timer(settings.worker.silent_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    async def silent_partners() -> None:
+        now = clock()
+        try:
+            alerts = await asyncio.to_thread(
+                sink.read,
+                lambda wh: check_silent_partners(wh, registry, now, settings.worker.silent_days),
+            )
+            await sink.raise_alerts(alerts)
+        except WarehouseError as error:  # the next tick tries again
+            log.warning("silent-partner check skipped: %s", error)
 
     @app.page("/status")
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

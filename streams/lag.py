@@ -63,7 +63,9 @@ def high_watermarks(
             if all(mark is not None for mark in marks.values()):
                 return {tp: int(mark) for tp, mark in marks.items() if mark is not None}
             if time.monotonic() > deadline:
-                missing = sorted(f"{tp.topic}[{tp.partition}]" for tp, m in marks.items() if m is None)
+                missing = sorted(
+                    f"{tp.topic}[{tp.partition}]" for tp, m in marks.items() if m is None
+                )
                 raise TimeoutError(f"no high watermark within {timeout:.0f} s for {missing}")
     finally:
         consumer.close()

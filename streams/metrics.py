@@ -12,12 +12,16 @@ from dataclasses import dataclass, field
 METRICS: dict[str, tuple[str, str]] = {
     "partnerhub_events_accepted_total": ("counter", "Events written to the warehouse as facts."),
     "partnerhub_events_deadlettered_total": (
-        "counter", "Messages rejected to the dead-letter topic, by first reason code.",
+        "counter",
+        "Messages rejected to the dead-letter topic, by first reason code.",
     ),
     "partnerhub_sink_batches_total": ("counter", "Sink batches written durably."),
     "partnerhub_sink_batch_size": ("gauge", "Messages in the last sink batch."),
     "partnerhub_sink_batch_seconds": ("gauge", "Seconds the last sink batch took to write."),
-    "partnerhub_sink_retries_total": ("counter", "Sink write attempts that failed and were retried."),
+    "partnerhub_sink_retries_total": (
+        "counter",
+        "Sink write attempts that failed and were retried.",
+    ),
     "partnerhub_sink_unavailable": ("gauge", "1 while the warehouse is unreachable, else 0."),
     "partnerhub_alerts_raised_total": ("counter", "Coordination alerts raised, by type."),
 }

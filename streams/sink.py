@@ -12,16 +12,21 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypeVar
 
+from schemas.topics import Mandated
+from streams.clock import Clock, system_clock
 from streams.metrics import WorkerMetrics
-from streams.transform import Outcome, Row
+from streams.signals import check_duplicate_assistance
+from streams.transform import Meta, Outcome, Row, process
 from warehouse.client import Warehouse, WarehouseUnavailable
 from warehouse.facts import (
     refresh_aggregates,
     refresh_partner_activity,
+    write_alerts,
     write_deadletters,
     write_facts,
     write_refs,
@@ -31,6 +36,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 DeadletterPublisher = Callable[[Sequence[Row]], Awaitable[None]]
+AlertPublisher = Callable[[Sequence[Row]], Awaitable[None]]
 
 
 @dataclass
@@ -96,13 +102,16 @@ class Sink:
         publish_deadletters: DeadletterPublisher,
         metrics: WorkerMetrics,
         backoff: Backoff | None = None,
-        after_write: Callable[[Warehouse, Batch], None] | None = None,
+        *,
+        publish_alerts: AlertPublisher | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._open = open_warehouse
         self._publish_deadletters = publish_deadletters
+        self._publish_alerts = publish_alerts
+        self._clock = clock
         self._metrics = metrics
         self._backoff = backoff or Backoff()
-        self._after_write = after_write
         self._warehouse: Warehouse | None = None
         self._lock = threading.Lock()  # one statement at a time on the warehouse
 
@@ -113,10 +122,28 @@ class Sink:
 
     def _write(self, batch: Batch) -> None:
         with self._lock:
-            wh = self._connected()
-            write_batch(wh, batch)
-            if self._after_write is not None:
-                self._after_write(wh, batch)
+            write_batch(self._connected(), batch)
+
+    async def raise_alerts(self, alerts: Sequence[Row]) -> None:
+        """Publish alerts to the alerts topic, then store them (a crash between the two
+        publishes them again: at least once, never lost)."""
+        if not alerts:
+            return
+        if self._publish_alerts is not None:
+            await self._publish_alerts(alerts)
+        await asyncio.to_thread(self.read, lambda wh: write_alerts(wh, alerts))
+        self._metrics.alerts.update(a["alert_type"] for a in alerts)
+
+    async def _check_duplicates(self, batch: Batch) -> None:
+        events = {
+            (r["partner_id"], r["event_id"]) for r in batch.facts if r["kind"] == "assistance"
+        }
+        if events:
+            now = self._clock()
+            alerts = await asyncio.to_thread(
+                self.read, lambda wh: check_duplicate_assistance(wh, events, now)
+            )
+            await self.raise_alerts(alerts)
 
     def read(self, query: Callable[[Warehouse], T]) -> T:
         """Run ``query`` on the sink's warehouse between writes (blocking; call in a thread)."""
@@ -143,6 +170,7 @@ class Sink:
                 await asyncio.to_thread(self._write, batch)
                 if batch.deadletters:
                     await self._publish_deadletters(batch.deadletters)
+                await self._check_duplicates(batch)
                 break
             except WarehouseUnavailable as error:
                 wait = delay()
@@ -165,3 +193,27 @@ class Sink:
 
     def close(self) -> None:
         self._drop_warehouse()
+
+
+def ingest_messages(
+    wh: Warehouse,
+    messages: Sequence[tuple[str, bytes]],
+    registry: Mapping[str, Mandated],
+    *,
+    now: datetime,
+    batch_size: int = 5000,
+) -> Batch:
+    """Run ``(topic, value)`` messages through the worker's transform and sink, without Kafka.
+
+    The same rows, the same writes and refreshes as the worker, in batches; offsets are the
+    messages' positions. For tests, benchmarks and replays. Returns the last batch written.
+    """
+    batch = Batch()
+    for start in range(0, len(messages), batch_size):
+        outcomes = [
+            process(value, Meta(topic, 0, start + i, now), registry, now=now)
+            for i, (topic, value) in enumerate(messages[start : start + batch_size])
+        ]
+        batch = Batch.of(outcomes)
+        write_batch(wh, batch)
+    return batch

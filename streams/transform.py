@@ -20,6 +20,7 @@ from schemas.contract import (
     HivTrainingEvent,
     IncomeGenerationEvent,
     SgbvEvent,
+    latest_day,
     parse_event,
 )
 from schemas.reasons import InvalidEvent, Reason
@@ -62,7 +63,7 @@ def process(
 ) -> Outcome:
     """Validate and attribute one message; return the rows to write. Never raises on bad input."""
     try:
-        event = parse_event(raw, today=now.date())
+        event = parse_event(raw, today=latest_day(now))
     except InvalidEvent as invalid:
         return _rejected(raw, meta, invalid.reasons, now)
     reasons = check_attribution(event, meta.topic, registry)
@@ -78,7 +79,12 @@ def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime
 def _measures(event: Event) -> Row:
     """Kind-specific numbers, zero where a kind has none."""
     m: Row = {
-        "quantity": 0.0, "unit": "", "value_usd": 0.0, "sessions": 0, "hours": 0.0, "cases": 0,
+        "quantity": 0.0,
+        "unit": "",
+        "value_usd": 0.0,
+        "sessions": 0,
+        "hours": 0.0,
+        "cases": 0,
         "services": [],
     }
     if isinstance(event, AssistanceEvent):

@@ -10,11 +10,16 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from partnerhub.broker import free_port
 from partnerhub.settings import HubSettings, KafkaSettings, WorkerSettings
+from producers.simulator import Simulation
+from streams.sink import ingest_messages
+from warehouse.client import EmbeddedWarehouse, Warehouse
+from warehouse.migrate import migrate
 
 T = TypeVar("T")
 PARTNERHUB = [sys.executable, "-m", "partnerhub"]
@@ -117,3 +122,22 @@ def wait_until(condition: Callable[[], T], *, timeout: float, what: str, every: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(every)
+
+
+def load_simulation(folder: Path, sim: Simulation, *, now: datetime | None = None) -> Warehouse:
+    """An embedded warehouse in ``folder``, migrated and holding ``sim`` as the worker would
+    have written it (same transform, same sink). The caller closes it: chdb serves one
+    folder per process at a time."""
+    wh = EmbeddedWarehouse(folder)
+    try:
+        migrate(wh)
+        ingest_messages(
+            wh,
+            [(m.topic, m.value) for m in sim.messages],
+            sim.spec.partners,
+            now=now or datetime.combine(sim.spec.today, datetime.min.time(), UTC),
+        )
+    except BaseException:
+        wh.close()
+        raise
+    return wh

@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from partnerhub.cli import publish, schemas, worker
+from partnerhub.cli import publish, schemas, stack, worker
 from partnerhub.cli.common import CliError, State, err_console
 from partnerhub.cli.provision import provision
 from partnerhub.cli.simulate import simulate_cmd
@@ -26,6 +26,8 @@ app = typer.Typer(
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(publish.app)  # publish, template, partners
 app.command("worker")(worker.worker)
+app.command("up")(stack.up)
+app.command("demo")(stack.demo)
 app.command("status")(worker.status)
 app.command("provision")(provision)
 app.command("simulate")(simulate_cmd)

@@ -1,0 +1,199 @@
+"""``partnerhub up`` runs the embedded stack in the foreground; ``partnerhub demo`` the main job."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from datetime import UTC, datetime, time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from partnerhub.cli.common import CliError, console, settings
+from partnerhub.stack import LocalStack, reset_folder
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT or SIGTERM (the handlers replace Python's defaults)."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+def up(
+    data_dir: Path = typer.Option(None, help="Data folder (default: settings, ./.partnerhub)."),
+    kafka: str = typer.Option(None, help="Use this Kafka (HOST:PORT) instead of Tansu."),
+    clickhouse: str = typer.Option(None, help="Use this ClickHouse URL instead of chdb."),
+    port: int = typer.Option(None, help="Port of the worker's status API (default 6066)."),
+) -> None:
+    """Run the embedded stack in the foreground: broker, topics, warehouse, worker."""
+    hub = settings()
+    if data_dir is not None:
+        hub.data_dir = data_dir
+    if kafka:
+        hub.kafka.bootstrap = kafka
+    if clickhouse:
+        hub.clickhouse.url = clickhouse
+    if port is not None:
+        hub.worker.web_port = port
+    stop = _stop_on_signals()
+    stack = LocalStack(hub, external_kafka=bool(kafka))
+    try:
+        with console.status("starting the broker, topics, warehouse and worker ..."):
+            stack.start()
+        console.print(f"[bold green]Partner Hub is up[/] (data in {hub.data_dir})")
+        console.print(f"  Kafka bootstrap  {hub.kafka.bootstrap}")
+        console.print(f"  processes        broker pid {stack.broker.pid if stack.broker else '-'}, "
+                      f"worker pid {stack.worker.pid if stack.worker else '-'}")
+        console.print(f"  status           {stack.status_url}  (partnerhub status)")
+        console.print(f"  metrics          {stack.status_url.replace('/status', '/metrics')}")
+        console.print(f"  logs             {stack.logs}")
+        console.print("Ctrl-C stops everything.")
+        while not stop.wait(0.5):
+            if stack.worker is not None and stack.worker.poll() is not None:
+                raise CliError(
+                    f"the worker exited with {stack.worker.returncode}; "
+                    f"see {stack.logs / 'worker.log'}"
+                )
+    finally:
+        with console.status("stopping ..."):
+            stack.stop()
+    console.print("stopped")
+
+
+def demo(
+    data_dir: Path = typer.Option(Path(".partnerhub/demo"), help="Demo data folder (reset)."),
+    start: str = typer.Option("2006-01", "--from", help="First simulated month."),
+    end: str = typer.Option("2006-03", "--to", help="Last simulated month."),
+    events: int = typer.Option(5000, help="Valid events to simulate."),
+    faults: float = typer.Option(0.02, help="Share of each fault (duplicates, corrections, ...)."),
+    seed: int = typer.Option(2006, help="Simulation seed."),
+) -> None:
+    """The hub's main job on the embedded default: simulate, ingest, check, report, stop."""
+    from producers.simulator import SimulationSpec, publish, simulate
+
+    hub = settings()
+    hub.data_dir = data_dir.resolve()
+    hub.worker.web_port = 0  # any free port: a demo must not collide with a running hub
+    reset_folder(hub.data_dir)
+    spec = SimulationSpec.model_validate(
+        {"start": start, "end": end, "events": events, "seed": seed}
+        | dict.fromkeys(("duplicates", "corrections", "retractions", "invalid", "late"), faults)
+    )
+    # The hub lives "the day after the period", so 2006 reports are neither future nor stale.
+    hub.start_time = datetime.combine(spec.today, time(6), UTC)
+    sim = simulate(spec)
+    truth_file = hub.data_dir / "simulation-truth.json"
+    truth_file.write_text(sim.truth.to_json())
+    console.print(
+        f"simulated {start}..{end}: {len(sim.messages):,} messages "
+        f"({sum(sim.truth.faults.values()):,} faults injected)"
+    )
+    stop = _stop_on_signals()
+    stack = LocalStack(hub)
+    try:
+        with console.status("starting the broker, topics, warehouse and worker ..."):
+            stack.start()
+        broker_pid = stack.broker.pid if stack.broker else "-"
+        worker_pid = stack.worker.pid if stack.worker else "-"
+        console.print(
+            f"stack up: broker {hub.kafka.bootstrap} (pid {broker_pid}), "
+            f"worker pid {worker_pid}, {stack.status_url}"
+        )
+        _publish(sim.messages, hub, publish)
+        _drain(hub, len(sim.messages), stop)
+        code = stack.stop_worker()
+        if code != 0:
+            raise CliError(f"the worker stopped with exit code {code}; see {stack.logs}")
+        ok = _report(hub, sim, truth_file)
+    finally:
+        stack.stop()
+    console.print("stack stopped: no broker or worker left running")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _publish(messages: Any, hub: Any, publish: Any) -> None:
+    columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("publish", total=len(messages))
+        publish(messages, hub.kafka, progress=lambda n: progress.advance(task, n))
+
+
+def _drain(hub: Any, expected: int, stop: threading.Event) -> None:
+    from streams.app import APP_ID, partner_topics
+    from streams.lag import wait_for_drain
+
+    with console.status("waiting for the worker to drain (lag from high watermarks) ..."):
+        wait_for_drain(
+            hub.kafka, APP_ID, partner_topics(hub.registry()), timeout=600, expect_messages=expected
+        )
+    if stop.is_set():
+        raise CliError("interrupted")
+
+
+def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
+    """Compare the warehouse with the simulator's ground truth; print where everything is."""
+    from partnerhub.cli.warehouse import _by_month_and_kind, _shown
+    from warehouse.client import open_warehouse
+    from warehouse.facts import deadletter_counts, totals_by_month, totals_from_facts
+
+    wh = open_warehouse(hub)
+    try:
+        totals, from_facts = totals_by_month(wh), totals_from_facts(wh)
+        letters = deadletter_counts(wh)
+        alerts = wh.query(
+            "SELECT alert_type, count() AS n FROM alerts FINAL "
+            "WHERE overlap > 0 OR alert_type != 'duplicate_assistance' "
+            "GROUP BY alert_type ORDER BY alert_type"
+        )
+    finally:
+        wh.close()
+    truth = [dict(row) for row in sim.truth.totals]
+    hub_sums, truth_sums = _by_month_and_kind(totals), _by_month_and_kind(truth)
+    table = Table(
+        "month",
+        "kind",
+        "events (hub)",
+        "events (truth)",
+        "people (hub)",
+        "people (truth)",
+        "",
+        title="Totals: hub vs the simulator's ground truth",
+    )
+    for key in sorted(set(hub_sums) | set(truth_sums)):
+        got, want = hub_sums.get(key, (0, 0)), truth_sums.get(key, (0, 0))
+        mark = "[green]✓[/]" if got == want else "[red]✗[/]"
+        kind = key[1]
+        table.add_row(
+            *key,
+            *(
+                _shown(n, kind, hub.sgbv_threshold)
+                for n in (*got[:1], *want[:1], *got[1:], *want[1:])
+            ),
+            mark,
+        )
+    console.print(table)
+    checks = {
+        "every total equals the ground truth (month x partner x kind x region x group)": totals
+        == truth,
+        "aggregates reconcile with a recomputation from the facts": totals == from_facts,
+        "dead letters equal the injected invalid messages, by reason": letters
+        == dict(sim.truth.deadletters),
+    }
+    for text, passed in checks.items():
+        console.print(f"{'[green]✓[/]' if passed else '[red]✗[/]'} {text}")
+    for row in alerts:
+        console.print(f"  alerts raised: {row['alert_type']} x {row['n']}")
+    console.print(f"ground truth: {truth_file}")
+    console.print(f"warehouse:    {hub.data_dir / 'warehouse'} (partnerhub warehouse totals)")
+    return all(checks.values())

@@ -1,0 +1,163 @@
+"""The embedded stack on one machine: Tansu broker, topics, warehouse, and the worker process.
+
+The worker runs as a child process because it owns the embedded warehouse (chdb serves one
+process per data folder). Both children get a parent-death signal, so neither outlives the
+process that started them, even when that one is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from partnerhub.broker import LocalBroker, die_with_parent, free_port
+from partnerhub.settings import HubSettings
+from partnerhub.topics import SyncResult, sync_topics
+from warehouse.client import open_warehouse
+from warehouse.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+def child_env(settings: HubSettings) -> dict[str, str]:
+    """The environment that gives a child process exactly these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERHUB_")}
+    flat = {
+        "DATA_DIR": str(settings.data_dir),
+        "SGBV_THRESHOLD": str(settings.sgbv_threshold),
+        "KAFKA__BOOTSTRAP": settings.kafka.bootstrap,
+        "KAFKA__SECURITY_PROTOCOL": settings.kafka.security_protocol,
+        "KAFKA__SASL_MECHANISM": settings.kafka.sasl_mechanism,
+        "KAFKA__PARTITIONS": str(settings.kafka.partitions),
+        "KAFKA__PROFILE": settings.kafka.profile,
+        "CLICKHOUSE__DATABASE": settings.clickhouse.database,
+        "WORKER__WEB_PORT": str(settings.worker.web_port),
+        "WORKER__WEB_HOST": settings.worker.web_host,
+        "WORKER__BATCH_SIZE": str(settings.worker.batch_size),
+        "WORKER__BATCH_SECONDS": str(settings.worker.batch_seconds),
+        "WORKER__SILENT_DAYS": str(settings.worker.silent_days),
+        "WORKER__SILENT_CHECK_SECONDS": str(settings.worker.silent_check_seconds),
+    }
+    optional = {
+        "REGISTRY_PATH": settings.registry_path,
+        "START_TIME": settings.start_time.isoformat() if settings.start_time else None,
+        "KAFKA__USERNAME": settings.kafka.username,
+        "KAFKA__PASSWORD": settings.kafka.password.get_secret_value()
+        if settings.kafka.password
+        else None,
+        "CLICKHOUSE__URL": settings.clickhouse.url,
+        "CLICKHOUSE__USERNAME": settings.clickhouse.username,
+        "CLICKHOUSE__PASSWORD": settings.clickhouse.password.get_secret_value()
+        if settings.clickhouse.password
+        else None,
+    }
+    flat.update({k: str(v) for k, v in optional.items() if v is not None})
+    env.update({f"PARTNERHUB_{k}": v for k, v in flat.items()})
+    return env
+
+
+class LocalStack:
+    """Broker (unless external), topics, migrated warehouse and a worker process."""
+
+    def __init__(self, settings: HubSettings, *, external_kafka: bool = False) -> None:
+        self.settings = settings
+        self.external_kafka = external_kafka
+        self.broker: LocalBroker | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.topics: SyncResult | None = None
+        self.logs = settings.data_dir / "logs"
+
+    @property
+    def status_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.worker.web_port}/status"
+
+    def start(self) -> LocalStack:
+        """Start every part; return once the worker's status page answers."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        if self.settings.worker.web_port == 0:
+            self.settings.worker.web_port = free_port()
+        if not self.external_kafka:
+            self.broker = LocalBroker(log_file=self.logs / "tansu.log").start()
+            self.settings.kafka.bootstrap = self.broker.bootstrap
+        self.topics = sync_topics(self.settings.kafka, self.settings.registry())
+        wh = open_warehouse(self.settings)
+        try:
+            migrate(wh)
+        finally:
+            wh.close()  # the worker owns the warehouse from here on
+        self.start_worker()
+        return self
+
+    def start_worker(self, timeout: float = 90.0) -> None:
+        """Start the worker process and wait for its status page."""
+        with open(self.logs / "worker.log", "ab") as out:
+            self.worker = subprocess.Popen(
+                [sys.executable, "-m", "partnerhub", "worker"],
+                env=child_env(self.settings),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self.worker.poll() is not None:
+                raise RuntimeError(
+                    f"the worker exited with {self.worker.returncode}; see {self.logs}/worker.log"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the worker did not answer at {self.status_url}")
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.status_url.replace("/status", "/metrics"), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop_worker(self, timeout: float = 30.0) -> int | None:
+        """Stop the worker cleanly (SIGTERM; SIGKILL after ``timeout``); its exit code."""
+        worker, self.worker = self.worker, None
+        if worker is None:
+            return None
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                return worker.wait(timeout)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        return worker.wait(10)
+
+    def stop(self) -> None:
+        """Stop the worker, then the broker. Safe to call twice."""
+        self.stop_worker()
+        if self.broker is not None:
+            self.broker.stop()
+            self.broker = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def reset_folder(folder: Path) -> None:
+    """Empty ``folder`` (demo data only), creating it if needed."""
+    import shutil
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)

@@ -1,0 +1,153 @@
+"""``partnerhub up`` and ``partnerhub demo`` as a user runs them: subprocesses, real services."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from partnerhub.broker import free_port
+from partnerhub.settings import KafkaSettings
+from producers.simulator import SimulationSpec, publish, simulate
+from schemas.refdata import partners
+from streams.app import APP_ID, partner_topics
+from streams.lag import wait_for_drain
+from tests.support import wait_until
+
+pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
+PARTNERHUB = [sys.executable, "-m", "partnerhub"]
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"
+
+
+def pids(text: str) -> list[int]:
+    found = [int(p) for p in re.findall(r"pid (\d+)", text)]
+    assert len(found) == 2, text  # the broker's and the worker's
+    return found
+
+
+def env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("PARTNERHUB_")}
+
+
+def test_demo_checks_the_pipeline_and_leaves_no_process(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*PARTNERHUB, "demo", "--data-dir", str(tmp_path / "demo"), "--events", "1500"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env(),
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert out.count("✓ ") >= 3
+    assert "✗" not in out
+    assert "every total equals the ground truth" in out
+    assert (tmp_path / "demo" / "simulation-truth.json").exists()
+    assert not any(alive(pid) for pid in pids(out))
+
+
+def start_up(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], str, Path]:
+    log = tmp_path / "up.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [*PARTNERHUB, "up", "--data-dir", str(tmp_path / "hub"), "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env(),
+        )
+    text = wait_until(
+        lambda: "Ctrl-C stops everything" in log.read_text() and log.read_text(),
+        timeout=120,
+        what="partnerhub up to be ready",
+    )
+    bootstrap = re.search(r"Kafka bootstrap\s+(\S+)", text)
+    assert bootstrap, text
+    return process, bootstrap.group(1), log
+
+
+def test_up_serves_status_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    up, bootstrap, log = start_up(tmp_path, port)
+    try:
+        children = pids(log.read_text())
+        sim = simulate(
+            SimulationSpec(
+                start="2006-01", end="2006-01", events=800, seed=3, invalid=0.05, duplicates=0.05
+            )
+        )
+        kafka = KafkaSettings(bootstrap=bootstrap)
+        publish(sim.messages, kafka)
+        wait_for_drain(
+            kafka,
+            APP_ID,
+            partner_topics(partners()),
+            timeout=120,
+            expect_messages=len(sim.messages),
+        )
+        url = f"http://127.0.0.1:{port}/status"
+        result = subprocess.run(
+            [*PARTNERHUB, "status", "--json", "--url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env(),
+            check=True,
+        )
+        status = json.loads(result.stdout)
+        table = subprocess.run(
+            [*PARTNERHUB, "status", "--url", url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env(),
+            check=True,
+        )
+    finally:
+        up.send_signal(signal.SIGTERM)
+        code = up.wait(timeout=60)
+
+    assert code == 0
+    assert status["lag"]["total"] == 0
+    assert status["warehouse"]["deadletters_by_reason"] == dict(sim.truth.deadletters)
+    assert status["worker"]["deadlettered_by_reason"] == dict(sim.truth.deadletters)
+    assert status["worker"]["accepted"] == len(sim.messages) - sum(sim.truth.deadletters.values())
+    assert status["warehouse"]["tables"]["facts"] >= sim.truth.events["distinct"]
+    assert set(status["warehouse"]["partners"]) == {t["partner_id"] for t in sim.truth.totals}
+    assert "lag 0" in table.stdout
+    wait_until(
+        lambda: not any(alive(p) for p in children),
+        timeout=30,
+        what="the broker and worker to be gone",
+    )
+
+
+def test_up_killed_with_sigkill_leaves_no_orphan(tmp_path: Path) -> None:
+    up, _, log = start_up(tmp_path, free_port())
+    children = pids(log.read_text())
+    assert all(alive(p) for p in children)
+
+    up.kill()
+    up.wait(timeout=30)
+
+    wait_until(
+        lambda: not any(alive(p) for p in children),
+        timeout=30,
+        what="the parent-death signal to stop the broker and worker",
+    )

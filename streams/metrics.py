@@ -5,7 +5,7 @@ Names follow Prometheus conventions; dashboards may only use names listed here.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 #: name -> (type, help). The single list of metric names.
@@ -24,7 +24,14 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "partnerhub_sink_unavailable": ("gauge", "1 while the warehouse is unreachable, else 0."),
     "partnerhub_alerts_raised_total": ("counter", "Coordination alerts raised, by type."),
+    "partnerhub_ingest_latency_seconds": (
+        "summary",
+        "Publish-to-queryable latency of recent events (broker timestamp to written).",
+    ),
 }
+
+#: How many recent latencies the quantiles are computed over.
+LATENCY_WINDOW = 20_000
 
 
 @dataclass
@@ -39,6 +46,15 @@ class WorkerMetrics:
     retries: int = 0
     unavailable: bool = False
     alerts: Counter[str] = field(default_factory=Counter)
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+
+    def latency_quantiles(self) -> dict[str, float]:
+        """p50, p90 and p99 of the recent publish-to-queryable latencies, in seconds."""
+        if not self.latencies:
+            return {}
+        ordered = sorted(self.latencies)
+        last = len(ordered) - 1
+        return {f"p{q}": ordered[round(last * q / 100)] for q in (50, 90, 99)}
 
     def prometheus(self) -> str:
         """The counters in Prometheus text exposition format."""
@@ -55,6 +71,11 @@ class WorkerMetrics:
             "partnerhub_alerts_raised_total": [
                 (f'{{type="{kind}"}}', n) for kind, n in sorted(self.alerts.items())
             ],
+            "partnerhub_ingest_latency_seconds": [
+                (f'{{quantile="{int(name[1:]) / 100:g}"}}', value)
+                for name, value in self.latency_quantiles().items()
+            ]
+            + [("_count", len(self.latencies))],
         }
         lines: list[str] = []
         for name, (kind, text) in METRICS.items():

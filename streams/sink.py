@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from schemas.topics import Mandated
@@ -190,6 +190,12 @@ class Sink:
         m.last_batch_seconds = time.perf_counter() - started
         m.accepted += len(batch.facts)
         m.deadlettered.update(row["codes"][0] for row in batch.deadletters)
+        written = datetime.now(UTC)  # queryable from now on: broker time to here is the latency
+        m.latencies.extend(
+            (written - row["published_at"]).total_seconds()
+            for rows in (batch.facts, batch.deadletters)
+            for row in rows
+        )
 
     def close(self) -> None:
         self._drop_warehouse()

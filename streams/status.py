@@ -60,4 +60,5 @@ def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
         "last_batch_seconds": round(metrics.last_batch_seconds, 4),
         "sink_retries": metrics.retries,
         "warehouse_unavailable": metrics.unavailable,
+        "latency_seconds": {k: round(v, 4) for k, v in metrics.latency_quantiles().items()},
     }

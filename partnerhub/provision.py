@@ -40,10 +40,10 @@ from kafka.admin import (
     ScramMechanism,
     UserScramCredentialUpsertion,
 )
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError
 
 from partnerhub.settings import KafkaSettings
-from partnerhub.topics import registry_topics
+from partnerhub.topics import TopicSyncFailed, ensure_topics, registry_topics
 from schemas.refdata import PARTNER_CODE, Partner
 
 log = logging.getLogger(__name__)
@@ -310,7 +310,12 @@ def apply_plan(
         ) from None
     try:
         on_step("topics")
-        created, existing = ensure_topics(admin, plan.topics, settings.replication_factor, ms)
+        created, existing = ensure_topics(
+            admin,
+            {spec.name: spec.partitions for spec in plan.topics},
+            settings.replication_factor,
+            ms,
+        )
         on_step("users")
         credentials = {user: pw for user, pw in passwords.items() if user in plan.partner_users}
         credentials[plan.worker_user] = worker_password
@@ -319,7 +324,7 @@ def apply_plan(
         add_grants(admin, plan.grants)
         on_step("check")
         unplanned = unplanned_grants(list_acls(admin), plan)
-    except KafkaError as error:
+    except (KafkaError, TopicSyncFailed) as error:
         raise ProvisionFailed(f"provisioning {settings.bootstrap} failed: {error}") from None
     finally:
         admin.close()
@@ -333,36 +338,6 @@ def apply_plan(
         acls=len(plan.grants),
         unplanned=tuple(unplanned),
     )
-
-
-def ensure_topics(
-    admin: KafkaAdminClient, topics: Iterable[TopicSpec], replication: int, timeout_ms: int
-) -> tuple[list[str], list[str]]:
-    """Create the topics that are missing; return (created, already there). Existing topics are
-    never changed."""
-    wanted = list(topics)
-    present = set(admin.list_topics())
-    missing = [spec for spec in wanted if spec.name not in present]
-    created: list[str] = []
-    if missing:
-        specs = {
-            spec.name: {"num_partitions": spec.partitions, "replication_factor": replication}
-            for spec in missing
-        }
-        response = admin.create_topics(specs, timeout_ms=timeout_ms, raise_errors=False)
-        for result in response["topics"]:
-            code = result["error_code"]
-            if code == 0:
-                created.append(result["name"])
-            elif code != TopicAlreadyExistsError.errno:
-                raise ProvisionFailed(
-                    f"creating topic {result['name']} failed: error {code}: "
-                    f"{result['error_message']}"
-                )
-        admin.wait_for_topics(created, timeout_ms=timeout_ms)
-    for name in created:
-        log.info("created topic %s", name)
-    return created, [spec.name for spec in wanted if spec.name not in created]
 
 
 def set_credentials(

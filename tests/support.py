@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,8 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kafka import KafkaConsumer, TopicPartition
+
 from partnerhub.broker import free_port
 from partnerhub.settings import HubSettings, KafkaSettings, WorkerSettings
+from partnerhub.stack import child_env
 from producers.simulator import Simulation
 from streams.sink import ingest_messages
 from warehouse.client import EmbeddedWarehouse, Warehouse
@@ -36,16 +38,7 @@ def hub_settings(data_dir: Path, bootstrap: str, **worker: Any) -> HubSettings:
 
 def hub_env(settings: HubSettings) -> dict[str, str]:
     """The environment that gives a subprocess the same settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERHUB_")}
-    env.update(
-        PARTNERHUB_DATA_DIR=str(settings.data_dir),
-        PARTNERHUB_KAFKA__BOOTSTRAP=settings.kafka.bootstrap,
-        PARTNERHUB_KAFKA__PARTITIONS=str(settings.kafka.partitions),
-        PARTNERHUB_WORKER__WEB_PORT=str(settings.worker.web_port),
-        PARTNERHUB_WORKER__BATCH_SIZE=str(settings.worker.batch_size),
-        PARTNERHUB_WORKER__BATCH_SECONDS=str(settings.worker.batch_seconds),
-    )
-    return env
+    return child_env(settings)
 
 
 def run_cli(settings: HubSettings, *args: str, timeout: float = 120) -> str:
@@ -141,3 +134,24 @@ def load_simulation(folder: Path, sim: Simulation, *, now: datetime | None = Non
         wh.close()
         raise
     return wh
+
+
+def consume(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """The first ``count`` records of ``topic`` (every partition, oldest first per partition),
+    read with a plain kafka-python consumer; fails when fewer arrive within ``timeout``."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap.split(","),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(records) < count and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+        assert len(records) >= count, f"{topic}: {len(records)} of {count} records in {timeout} s"
+        return records
+    finally:
+        consumer.close()

@@ -16,13 +16,11 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer
 
 from partnerhub.settings import HubSettings
 from partnerhub.topics import sync_topics
@@ -31,6 +29,7 @@ from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.app import APP_ID, partner_topics
 from streams.lag import high_watermarks, wait_for_drain
 from tests.support import (
+    consume,
     hub_settings,
     metrics,
     run_cli,
@@ -75,20 +74,9 @@ def drain(settings: HubSettings, sim: Simulation, timeout: float = 300) -> None:
 
 
 def read_topic(settings: HubSettings, topic: str) -> list[Any]:
-    """Every message of ``topic``, read with a plain kafka-python consumer."""
+    """Every message of ``topic`` (as many as its high watermarks say it holds)."""
     marks = high_watermarks(settings.kafka, [topic])
-    consumer = KafkaConsumer(**settings.kafka.client_kwargs(), enable_auto_commit=False)
-    try:
-        consumer.assign(list(marks))
-        consumer.seek_to_beginning()
-        messages: list[Any] = []
-        deadline = time.monotonic() + 60
-        while len(messages) < sum(marks.values()) and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500).values():
-                messages.extend(batch)
-        return messages
-    finally:
-        consumer.close()
+    return consume(settings.kafka.bootstrap, topic, sum(marks.values()), timeout=60)
 
 
 def stored_totals(settings: HubSettings) -> dict[str, Any]:

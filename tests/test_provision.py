@@ -46,7 +46,6 @@ with warnings.catch_warnings():
         as_grant,
         build_plan,
         check_passwords,
-        ensure_topics,
         load_passwords,
         partner_grants,
         partner_prefix,
@@ -54,7 +53,7 @@ with warnings.catch_warnings():
     )
 
 from partnerhub.settings import KafkaSettings
-from partnerhub.topics import registry_topics
+from partnerhub.topics import ensure_topics, registry_topics
 from schemas import refdata
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
@@ -291,9 +290,10 @@ def test_missing_topics_are_created_with_their_partitions_once(kafka_bootstrap: 
     specs = [TopicSpec("partners.ab.assistance.v1", 3), TopicSpec("grp-__assignor-__leader", 1)]
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
-        created, existing = ensure_topics(admin, specs, 1, 30_000)
+        wanted = {s.name: s.partitions for s in specs}
+        created, existing = ensure_topics(admin, wanted, 1, 30_000)
         assert (created, existing) == ([s.name for s in specs], [])
-        assert ensure_topics(admin, specs, 1, 30_000) == ([], [s.name for s in specs])
+        assert ensure_topics(admin, wanted, 1, 30_000) == ([], [s.name for s in specs])
         described = admin.describe_topics([s.name for s in specs])
         counts = {t["name"]: len(t["partitions"]) for t in described}
         assert counts == {s.name: s.partitions for s in specs}

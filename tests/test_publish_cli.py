@@ -9,12 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 from openpyxl import load_workbook
 from support import PARTNERHUB
 from typer.testing import CliRunner, Result
@@ -26,6 +23,7 @@ from partnerhub.topics import sync_topics
 from producers.refs import KEY_ENV, beneficiary_ref
 from schemas.topics import topic_for
 from schemas.vocabulary import Kind
+from tests.support import consume
 
 KEY_HEX = "5ec2e7" * 10 + "beef"
 #: A bootstrap nothing listens on: commands that must not reach a broker never notice it.
@@ -65,24 +63,6 @@ def filled(tmp_path: Path, name: str, count: int) -> Path:
     example = csv_rows(template(tmp_path, Kind.ASSISTANCE))[1]
     rows = [{**example, "quantity": str(n + 1)} for n in range(count)]
     return write_rows(tmp_path / name, rows)
-
-
-def consume(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
-    """The first ``count`` records of ``topic``, oldest first per partition."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    try:
-        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
-        records: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while len(records) < count and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
-        assert len(records) >= count, f"{topic}: {len(records)} of {count} records in {timeout} s"
-        return records
-    finally:
-        consumer.close()
 
 
 # --- without a broker --------------------------------------------------------------------------

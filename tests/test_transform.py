@@ -46,7 +46,8 @@ def encode(event: dict[str, Any]) -> bytes:
 def test_accepted_assistance_becomes_one_fact_and_a_row_per_ref() -> None:
     outcome = process(encode(assistance()), meta(), partners(), now=NOW)
 
-    assert outcome.accepted and outcome.deadletter is None
+    assert outcome.accepted
+    assert outcome.deadletter is None
     fact = outcome.fact
     assert fact is not None
     assert fact["event_id"] == "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f"  # lower-cased key
@@ -62,7 +63,8 @@ def test_accepted_assistance_becomes_one_fact_and_a_row_per_ref() -> None:
         2,
         7,
     )
-    assert fact["published_at"] == PUBLISHED and fact["ingested_at"] == NOW
+    assert fact["published_at"] == PUBLISHED
+    assert fact["ingested_at"] == NOW
     assert "beneficiary_refs" not in json.loads(fact["payload"])
     assert [(r["ref"], r["month"], r["category"]) for r in outcome.refs] == [
         ("a" * 64, date(2006, 3, 1), "cash"),
@@ -114,7 +116,9 @@ def test_rejected_message_becomes_a_deadletter_with_its_reason(
 ) -> None:
     outcome = process(raw, meta(topic, offset=99), partners(), now=NOW)
 
-    assert not outcome.accepted and outcome.fact is None and outcome.refs == []
+    assert not outcome.accepted
+    assert outcome.fact is None
+    assert outcome.refs == []
     row = outcome.deadletter
     assert row is not None
     assert row["codes"] == [code]

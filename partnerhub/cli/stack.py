@@ -52,8 +52,10 @@ def up(
             stack.start()
         console.print(f"[bold green]Partner Hub is up[/] (data in {hub.data_dir})")
         console.print(f"  Kafka bootstrap  {hub.kafka.bootstrap}")
-        console.print(f"  processes        broker pid {stack.broker.pid if stack.broker else '-'}, "
-                      f"worker pid {stack.worker.pid if stack.worker else '-'}")
+        console.print(
+            f"  processes        broker pid {stack.broker.pid if stack.broker else '-'}, "
+            f"worker pid {stack.worker.pid if stack.worker else '-'}"
+        )
         console.print(f"  status           {stack.status_url}  (partnerhub status)")
         console.print(f"  metrics          {stack.status_url.replace('/status', '/metrics')}")
         console.print(f"  logs             {stack.logs}")

@@ -1,0 +1,144 @@
+"""``partnerhub warehouse``: create and inspect the warehouse (chdb folder or ClickHouse server)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from partnerhub.cli.common import console, settings
+from schemas.vocabulary import CELLS, Kind
+from warehouse import bench
+from warehouse.client import EmbeddedWarehouse, open_warehouse
+from warehouse.facts import deadletter_counts, table_counts, totals_by_month, totals_from_facts
+from warehouse.migrate import migrate
+
+app = typer.Typer(help="The warehouse: tables, migrations, counts.", no_args_is_help=True)
+
+
+@app.command("migrate")
+def migrate_cmd() -> None:
+    """Create or update the warehouse tables (applies the migrations not yet applied)."""
+    wh = open_warehouse(settings())
+    try:
+        applied = migrate(wh)
+    finally:
+        wh.close()
+    if not applied:
+        console.print("warehouse is up to date")
+    for name in applied:
+        console.print(f"applied {name}")
+
+
+@app.command("counts")
+def counts_cmd() -> None:
+    """Rows stored per table, and dead letters by first reason code."""
+    wh = open_warehouse(settings())
+    try:
+        counts = table_counts(wh)
+        letters = deadletter_counts(wh) if "deadletters" in counts else {}
+    finally:
+        wh.close()
+    if not counts:
+        console.print("no hub tables yet; run `partnerhub warehouse migrate`")
+        return
+    table = Table("table", "rows")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    if letters:
+        by_code = Table("dead-letter reason", "messages")
+        for code, n in letters.items():
+            by_code.add_row(code or "(none)", f"{n:,}")
+        console.print(by_code)
+
+
+@app.command("totals")
+def totals_cmd(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print exact, unsuppressed totals, their recomputation from the facts and dead "
+        "letters as JSON: for reconciliation by operators, never for sharing.",
+    ),
+) -> None:
+    """Events and people reached by month and kind; says whether aggregates match facts."""
+    hub = settings()
+    wh = open_warehouse(hub)
+    try:
+        totals = totals_by_month(wh)
+        from_facts = totals_from_facts(wh)
+        letters = deadletter_counts(wh)
+    finally:
+        wh.close()
+    if as_json:
+        data = {"totals": totals, "from_facts": from_facts, "deadletters": letters}
+        console.out(json.dumps(data, indent=1), highlight=False)  # no markup, no wrapping
+        return
+    table = Table("month", "kind", "events", "people")
+    for (month, kind), (events, people) in sorted(_by_month_and_kind(totals).items()):
+        shown = [_shown(n, kind, hub.sgbv_threshold) for n in (events, people)]
+        table.add_row(month, kind, *shown)
+    console.print(table)
+    if totals == from_facts:
+        console.print(f"[green]ok[/]: {len(totals)} totals rows match the facts")
+    else:
+        console.print("[red]the aggregates differ from the facts[/]")
+        raise typer.Exit(1)
+
+
+def _by_month_and_kind(totals: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+    sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in totals:
+        entry = sums[(row["month"], row["kind"])]
+        entry[0] += row["events"]
+        entry[1] += sum(row[c] for c in CELLS)
+    return {key: (events, people) for key, (events, people) in sums.items()}
+
+
+def _shown(n: int, kind: str, threshold: int) -> str:
+    """A count as it may leave the warehouse: small SGBV numbers suppressed (GBVIMS)."""
+    if kind == Kind.SGBV and 0 < n < threshold:
+        return f"<{threshold}"
+    return f"{n:,}"
+
+
+@app.command("bench")
+def bench_cmd(
+    facts: int = typer.Option(200_000, min=1, help="Events to load before the measured batches."),
+    batch: int = typer.Option(5_000, min=1, help="Events per sink batch."),
+    batches: int = typer.Option(5, min=1, help="Measured batches (each corrects old events)."),
+    seed: int = typer.Option(1, help="Seed of the synthetic events."),
+) -> None:
+    """Measure writes and refreshes on synthetic facts in a throwaway embedded warehouse."""
+    with tempfile.TemporaryDirectory(prefix="partnerhub-bench-") as folder:
+        wh = EmbeddedWarehouse(Path(folder))
+        try:
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                task = progress.add_task("loading facts", total=facts + batches * batch)
+                figures = bench.run(
+                    wh,
+                    facts=facts,
+                    batch=batch,
+                    batches=batches,
+                    seed=seed,
+                    progress=lambda n: progress.advance(task, n),
+                )
+        finally:
+            wh.close()
+    table = Table("measure", "value")
+    for name, value in figures.rows():
+        table.add_row(name, value)
+    console.print(table)

@@ -1,0 +1,312 @@
+"""Writing facts and the rows beside them, refreshing what is derived from the facts, and
+the reads that check it (monthly totals two independent ways, dead letters, row counts).
+
+Every write is idempotent: the tables are ReplacingMergeTrees keyed by what identifies a row,
+and every reader de-duplicates (``FINAL``, or ``argMax`` over :data:`WINNER_ORDER` per
+``(partner_id, event_id)``). Derived rows (daily aggregates, partner activity) are recomputed
+from the de-duplicated facts, never adjusted by deltas, so they are right whatever order
+revisions arrive in and however often a batch is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from schemas.vocabulary import CELLS
+from warehouse.client import Warehouse
+from warehouse.tables import (
+    ACTIVITY_COLUMNS,
+    AGGREGATE_COLUMNS,
+    AGGREGATE_KEY,
+    ALERT_COLUMNS,
+    DEADLETTER_COLUMNS,
+    FACT_COLUMNS,
+    MEASURES,
+    REF_COLUMNS,
+    TABLES,
+)
+
+log = logging.getLogger(__name__)
+
+#: Structures of the row sets passed to queries as TSV text (see :func:`tsv`).
+TOUCHED_STRUCTURE = "partner_id String, event_id String"
+KEY_STRUCTURE = "day Date, " + ", ".join(f"{k} String" for k in AGGREGATE_KEY[1:])
+
+#: How the winning row of an event is chosen: the highest revision; among copies of it, the
+#: last written, and among those the last message (a producer reusing an id with other
+#: content in one batch still gets one deterministic winner).
+WINNER_ORDER = "(revision, ingested_at, `offset`)"
+
+#: What the winning revision of an event says, besides its partner and id.
+WINNER_FIELDS: tuple[str, ...] = (
+    "status",
+    "occurred_on",
+    "reported_at",
+    "region",
+    "kind",
+    "population_type",
+    "origin",
+    "indicator",
+    *CELLS,
+    *MEASURES,
+)
+
+
+# --- writes --------------------------------------------------------------------------------
+
+
+def columnar(
+    table: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> dict[str, list[Any]]:
+    """Rows (dicts with exactly ``names`` as keys) as columns; raises ValueError naming the
+    first row whose keys differ."""
+    expected = set(names)
+    for index, row in enumerate(rows):
+        if row.keys() != expected:
+            missing = sorted(expected - row.keys())
+            extra = sorted(row.keys() - expected)
+            raise ValueError(f"{table} row {index}: missing {missing}, unexpected {extra}")
+    return {name: [row[name] for row in rows] for name in names}
+
+
+def _write(
+    wh: Warehouse, table: str, names: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    if rows:
+        started = time.perf_counter()
+        wh.insert(table, columnar(table, names, rows))
+        log.debug("wrote %d %s rows in %.3f s", len(rows), table, time.perf_counter() - started)
+
+
+def write_facts(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write fact rows (keys: ``FACT_COLUMNS``). Writing a revision again changes no total."""
+    _write(wh, "facts", FACT_COLUMNS, rows)
+
+
+def write_refs(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write beneficiary-ref rows (keys: ``REF_COLUMNS``)."""
+    _write(wh, "assistance_refs", REF_COLUMNS, rows)
+
+
+def write_deadletters(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write dead-letter rows (keys: ``DEADLETTER_COLUMNS``; ``raw`` is bytes)."""
+    _write(wh, "deadletters", DEADLETTER_COLUMNS, rows)
+
+
+def write_alerts(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Write alert rows (keys: ``ALERT_COLUMNS``); an alert raised again replaces itself."""
+    _write(wh, "alerts", ALERT_COLUMNS, rows)
+
+
+# --- SQL builders (pure) -------------------------------------------------------------------
+
+
+def tsv(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as TSV text, the fastest way to hand a set of rows to a query (ClickHouse parses
+    a ``{name:String}`` parameter through ``format(TSV, ...)`` ~10x faster than an
+    ``Array(Tuple(...))`` parameter)."""
+    return "".join("\t".join(_tsv_field(v) for v in row) + "\n" for row in rows)
+
+
+def _tsv_field(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def rows_of(param: str, structure: str) -> str:
+    """A table expression reading the TSV rows in query parameter ``param``."""
+    return f"format(TSV, '{structure}', {{{param}:String}})"
+
+
+def latest_revisions_sql(where: str = "1", fields: Sequence[str] = WINNER_FIELDS) -> str:
+    """One row per ``(partner_id, event_id)`` among facts matching ``where``: ``fields`` of its
+    winning row (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus
+    ``last_ingested_at`` over all its revisions.
+
+    Ask only for the fields you need: the winner is carried as one tuple, and its width is
+    most of the cost.
+    """
+    unpack = ", ".join(
+        f"tupleElement(w, {i}) AS {'day' if name == 'occurred_on' else name}"
+        for i, name in enumerate(fields, start=1)
+    )
+    return (
+        f"SELECT partner_id, event_id, {unpack}, last_ingested_at FROM ("
+        f" SELECT partner_id, event_id,"
+        f" argMax(tuple({', '.join(fields)}), {WINNER_ORDER}) AS w,"
+        f" max(ingested_at) AS last_ingested_at"
+        f" FROM facts WHERE {where} GROUP BY partner_id, event_id)"
+    )
+
+
+def _key_tuple(day_column: str) -> str:
+    return "(" + ", ".join(day_column if k == "day" else k for k in AGGREGATE_KEY) + ")"
+
+
+def touched_keys_sql() -> str:
+    """Every aggregate key any revision of the touched events maps to."""
+    select = ", ".join("occurred_on AS day" if k == "day" else k for k in AGGREGATE_KEY)
+    return (
+        f"SELECT DISTINCT {select} FROM facts"
+        f" WHERE (partner_id, event_id) IN (SELECT * FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
+    )
+
+
+def refresh_aggregates_sql() -> str:
+    """``INSERT ... SELECT`` rewriting the aggregates of the keys in ``{keys}`` from the
+    de-duplicated facts: one row per key, zeros where nothing active remains.
+
+    The candidates are every event with a revision at one of the keys; their winning
+    revisions are summed by key, and the LEFT JOIN from the keys keeps exactly the keys
+    asked for (a candidate whose winner moved elsewhere lands on a key it drops).
+    """
+    key_list = ", ".join(AGGREGATE_KEY)
+    # Sums are named total_*: an alias equal to a column name would shadow it for ClickHouse.
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in (*CELLS, *MEASURES))
+    values = ", ".join(f"total_{c}" for c in ("events", *CELLS, *MEASURES))
+    keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
+    candidates = (
+        "SELECT DISTINCT partner_id, event_id FROM facts"
+        " WHERE partner_id IN {partners:Array(String)}"
+        f" AND {_key_tuple('occurred_on')} IN {keys}"
+    )
+    latest = latest_revisions_sql(f"(partner_id, event_id) IN ({candidates})")
+    return (
+        f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
+        f" SELECT {key_list}, {values}, now64(6) AS updated_at"
+        f" FROM {keys} AS keys"
+        " LEFT JOIN ("
+        f" SELECT {key_list}, count() AS total_events, {sums}"
+        f" FROM ({latest})"
+        " WHERE status = 'active'"
+        f" GROUP BY {key_list}"
+        f") AS totals USING ({key_list})"
+        " SETTINGS join_use_nulls = 0"
+    )
+
+
+def refresh_activity_sql() -> str:
+    """``INSERT ... SELECT`` rewriting ``partner_activity`` for the partners in ``{partners}``:
+    counted events and their last day from the daily aggregates, last report and last
+    arrival from every fact revision (a correction or retraction is also a sign of life)."""
+    partners = "partner_id IN {partners:Array(String)}"
+    return (
+        f"INSERT INTO partner_activity ({', '.join(ACTIVITY_COLUMNS)})"
+        " SELECT partner_id, kind, counted AS events, last_day AS last_occurred_on,"
+        " last_report AS last_reported_at, last_arrival AS last_ingested_at,"
+        " now64(6) AS updated_at"
+        " FROM (SELECT partner_id, kind, sum(events) AS counted,"
+        " maxIf(day, events > 0) AS last_day"
+        f" FROM daily_aggregates FINAL WHERE {partners} GROUP BY partner_id, kind) AS a"
+        " FULL JOIN (SELECT partner_id, kind, max(reported_at) AS last_report,"
+        " max(ingested_at) AS last_arrival"
+        f" FROM facts WHERE {partners} GROUP BY partner_id, kind) AS f"
+        " USING (partner_id, kind)"
+        " SETTINGS join_use_nulls = 0"
+    )
+
+
+# --- refreshes -----------------------------------------------------------------------------
+
+
+def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int:
+    """Recompute the daily aggregates of every key any revision of the touched
+    ``(partner_id, event_id)`` events maps to; return how many keys were rewritten.
+
+    Per event the highest revision wins (a retracted winner counts nowhere), so the result
+    is the same whatever order revisions and duplicates were written in.
+    """
+    pairs = sorted(set(touched))
+    if not pairs:
+        return 0
+    started = time.perf_counter()
+    rows = wh.query(touched_keys_sql(), {"touched": tsv(pairs)})
+    keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
+    if keys:
+        partners = sorted({row["partner_id"] for row in rows})
+        wh.command(refresh_aggregates_sql(), {"keys": tsv(keys), "partners": partners})
+    log.debug(
+        "refreshed %d aggregate keys for %d events in %.3f s",
+        len(keys),
+        len(pairs),
+        time.perf_counter() - started,
+    )
+    return len(keys)
+
+
+def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:
+    """Recompute ``partner_activity`` for ``partners``: per kind, the events counted and the
+    last day they occurred on, the last ``reported_at`` and the last arrival of any revision.
+
+    Counts come from the daily aggregates (the de-duplicated facts, summed), so call this
+    after :func:`refresh_aggregates` for the same batch.
+    """
+    names = sorted(set(partners))
+    if names:
+        wh.command(refresh_activity_sql(), {"partners": names})
+
+
+# --- reads ---------------------------------------------------------------------------------
+
+#: What a monthly total is grouped by, in order.
+MONTH_GROUP: tuple[str, ...] = ("month", "partner_id", "kind", "region", "population_type")
+
+
+def _monthly_sql(source: str, events: str) -> str:
+    group = ", ".join(MONTH_GROUP)
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in CELLS)
+    nonzero = " OR ".join(f"total_{c} > 0" for c in ("events", *CELLS))
+    return (
+        f"SELECT formatDateTime(day, '%Y-%m') AS month, partner_id, kind, region,"
+        f" population_type, {events} AS total_events, {sums}"
+        f" FROM {source} GROUP BY {group} HAVING {nonzero} ORDER BY {group}"
+    )
+
+
+def _renamed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k.removeprefix("total_"): v for k, v in row.items()} for row in rows]
+
+
+def totals_by_month(wh: Warehouse) -> list[dict[str, Any]]:
+    """Events and the ten sex/age cells by month (``YYYY-MM``), partner, kind, region and
+    population type, from the daily aggregates; all-zero groups left out."""
+    return _renamed(wh.query(_monthly_sql("daily_aggregates FINAL", "sum(events)")))
+
+
+def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
+    """The same totals as :func:`totals_by_month`, computed straight from the facts (the
+    winning revision of each event, retracted events left out)."""
+    fields = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
+    source = f"({latest_revisions_sql(fields=fields)}) WHERE status = 'active'"
+    return _renamed(wh.query(_monthly_sql(source, "count()")))
+
+
+def deadletter_counts(wh: Warehouse) -> dict[str, int]:
+    """Dead-lettered messages by their first reason code (``""`` when there is none)."""
+    rows = wh.query(
+        "SELECT if(empty(codes), '', codes[1]) AS code, count() AS n"
+        " FROM deadletters FINAL GROUP BY code ORDER BY code"
+    )
+    return {row["code"]: int(row["n"]) for row in rows}
+
+
+def table_counts(wh: Warehouse) -> dict[str, int]:
+    """Stored rows of each hub table that exists (before background de-duplication)."""
+    present = {
+        row["name"]
+        for row in wh.query(
+            "SELECT name FROM system.tables WHERE database = currentDatabase()"
+            " AND name IN {names:Array(String)}",
+            {"names": list(TABLES)},
+        )
+    }
+    names = [name for name in TABLES if name in present]
+    if not names:
+        return {}
+    union = " UNION ALL ".join(f"SELECT '{n}' AS name, count() AS n FROM {n}" for n in names)
+    counts = {row["name"]: int(row["n"]) for row in wh.query(union)}
+    return {name: counts[name] for name in names}

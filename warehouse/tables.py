@@ -1,0 +1,161 @@
+"""The warehouse's tables and their columns, in one place.
+
+The DDL lives in ``warehouse/migrations``; these tuples name the columns writers must supply
+(in table order) and the keys readers group by. ``tests/test_warehouse_contract.py`` checks
+them against ``system.columns``.
+"""
+
+from __future__ import annotations
+
+from schemas.vocabulary import CELLS
+
+#: ``facts``: one row per accepted event revision; rows from the stream have exactly these keys.
+FACT_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "revision",
+    "status",
+    "partner_id",
+    "kind",
+    "occurred_on",
+    "reported_at",
+    "region",
+    "population_type",
+    "origin",
+    "indicator",
+    *CELLS,
+    "quantity",
+    "unit",
+    "value_usd",
+    "sessions",
+    "hours",
+    "cases",
+    "services",
+    "ref_count",
+    "payload",
+    "topic",
+    "partition",
+    "offset",
+    "published_at",
+    "ingested_at",
+)
+
+#: ``assistance_refs``: one row per beneficiary ref of an assistance event revision.
+REF_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "event_id",
+    "revision",
+    "month",
+    "category",
+    "ref",
+    "ingested_at",
+)
+
+#: The key of a daily aggregate: what a total is "per".
+AGGREGATE_KEY: tuple[str, ...] = (
+    "day",
+    "partner_id",
+    "region",
+    "kind",
+    "population_type",
+    "origin",
+    "indicator",
+)
+
+#: Additive measures of an aggregate besides ``events`` and the ten cells.
+MEASURES: tuple[str, ...] = ("quantity", "value_usd", "sessions", "hours", "cases")
+
+#: ``daily_aggregates``: totals per key, rewritten for the keys each sink batch touched.
+AGGREGATE_COLUMNS: tuple[str, ...] = (
+    *AGGREGATE_KEY,
+    "events",
+    *CELLS,
+    *MEASURES,
+    "updated_at",
+)
+
+#: ``deadletters``: every rejected message with its original bytes and reasons.
+DEADLETTER_COLUMNS: tuple[str, ...] = (
+    "topic",
+    "partition",
+    "offset",
+    "partner_id",
+    "codes",
+    "reasons",
+    "raw",
+    "published_at",
+    "received_at",
+)
+
+#: ``partner_activity``: per partner and kind, how much was reported and when last.
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "events",
+    "last_occurred_on",
+    "last_reported_at",
+    "last_ingested_at",
+    "updated_at",
+)
+
+#: ``alerts``: duplicate-assistance and silent-partner signals.
+ALERT_COLUMNS: tuple[str, ...] = (
+    "alert_id",
+    "alert_type",
+    "raised_at",
+    "month",
+    "category",
+    "partners",
+    "overlap",
+    "details",
+)
+
+#: Every table the migrations create, with its columns in table order.
+TABLES: dict[str, tuple[str, ...]] = {
+    "facts": FACT_COLUMNS,
+    "assistance_refs": REF_COLUMNS,
+    "daily_aggregates": AGGREGATE_COLUMNS,
+    "deadletters": DEADLETTER_COLUMNS,
+    "partner_activity": ACTIVITY_COLUMNS,
+    "alerts": ALERT_COLUMNS,
+}
+
+#: The table that records applied migrations (created by ``warehouse.migrate``).
+MIGRATIONS_TABLE = "schema_migrations"
+
+#: Where each field of the event contract (``schemas.contract``) is stored: columns of
+#: ``facts`` unless named ``table.column``; ``<cells>`` is the ten sex/age cell columns. A
+#: field the warehouse deliberately drops would read ``not stored: <why>``; none does. Kept
+#: in step with the models by ``tests/test_warehouse_contract.py``.
+CONTRACT_FIELDS: dict[str, str] = {
+    "event_id": "event_id",
+    "revision": "revision",
+    "status": "status",
+    "partner_id": "partner_id",
+    "kind": "kind",
+    "occurred_on": "occurred_on",
+    "reported_at": "reported_at",
+    "region": "region",
+    "population_type": "population_type",
+    "origin": "origin",
+    "beneficiaries.female": "<cells>",
+    "beneficiaries.male": "<cells>",
+    # Keyed hashes, one row each, for the duplicate-assistance signal; facts keep the count.
+    "beneficiary_refs": "assistance_refs.ref, ref_count",
+    "payload.assistance.category": "indicator, payload, assistance_refs.category",
+    "payload.assistance.quantity": "quantity, payload",
+    "payload.assistance.unit": "unit, payload",
+    "payload.assistance.value_usd": "value_usd, payload",
+    "payload.income_generation.activity": "indicator, payload",
+    "payload.income_generation.stage": "indicator, payload",
+    "payload.income_generation.amount_usd": "value_usd, payload",
+    "payload.sgbv.activity": "indicator, payload",
+    "payload.sgbv.incident_type": "indicator, payload",
+    "payload.sgbv.services": "services, payload",
+    "payload.hiv_training.audience": "indicator, payload",
+    "payload.hiv_training.topic": "indicator, payload",
+    "payload.hiv_training.sessions": "sessions, payload",
+    "payload.hiv_training.hours": "hours, payload",
+    "payload.durable_solutions.solution": "indicator, payload",
+    "payload.durable_solutions.stage": "indicator, payload",
+    "payload.durable_solutions.cases": "cases, payload",
+}

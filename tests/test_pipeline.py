@@ -81,7 +81,9 @@ def read_topic(settings: HubSettings, topic: str) -> list[Any]:
 
 def stored_totals(settings: HubSettings) -> dict[str, Any]:
     """Totals, their independent recomputation from facts, and dead letters, via the CLI."""
-    data: dict[str, Any] = json.loads(run_cli(settings, "warehouse", "totals", "--json"))
+    data: dict[str, Any] = json.loads(
+        run_cli(settings, "warehouse", "totals", "--json", "--unsuppressed")
+    )
     return data
 
 

@@ -62,7 +62,7 @@ def test_counts_lists_every_table_with_its_rows(env: dict[str, str], tmp_path: P
     assert "(none)" in lines
 
 
-def test_totals_prints_exact_json_and_a_suppressed_table(
+def test_totals_suppress_small_sgbv_numbers_unless_asked_for_exact_ones(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     runner = CliRunner()
@@ -77,7 +77,7 @@ def test_totals_prints_exact_json_and_a_suppressed_table(
         write_facts(wh, facts)
         refresh_aggregates(wh, {(f["partner_id"], f["event_id"]) for f in facts})
 
-    exact = runner.invoke(app, ["warehouse", "totals", "--json"], env=env)
+    exact = runner.invoke(app, ["warehouse", "totals", "--json", "--unsuppressed"], env=env)
     assert exact.exit_code == 0, exact.output
     data = json.loads(exact.output)
     assert data["totals"] == data["from_facts"]
@@ -86,6 +86,11 @@ def test_totals_prints_exact_json_and_a_suppressed_table(
         ("sgbv", 2),
     ]
     assert data["deadletters"] == {}
+    shared = json.loads(runner.invoke(app, ["warehouse", "totals", "--json"], env=env).output)
+    assert sorted((t["kind"], t["female_18_59"], t["events"]) for t in shared["totals"]) == [
+        ("assistance", 8, 1),
+        ("sgbv", "<5", "<5"),
+    ]
 
     shown = runner.invoke(app, ["warehouse", "totals"], env=env)
     assert shown.exit_code == 0, shown.output

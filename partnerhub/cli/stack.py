@@ -145,7 +145,7 @@ def _drain(hub: Any, expected: int, stop: threading.Event) -> None:
 
 def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
     """Compare the warehouse with the simulator's ground truth; print where everything is."""
-    from partnerhub.cli.warehouse import _by_month_and_kind, _shown
+    from partnerhub.cli.warehouse import by_month_and_kind, shown_count
     from warehouse.client import open_warehouse
     from warehouse.facts import deadletter_counts, totals_by_month, totals_from_facts
 
@@ -161,7 +161,7 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
     finally:
         wh.close()
     truth = [dict(row) for row in sim.truth.totals]
-    hub_sums, truth_sums = _by_month_and_kind(totals), _by_month_and_kind(truth)
+    hub_sums, truth_sums = by_month_and_kind(totals), by_month_and_kind(truth)
     table = Table(
         "month",
         "kind",
@@ -179,7 +179,7 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
         table.add_row(
             *key,
             *(
-                _shown(n, kind, hub.sgbv_threshold)
+                shown_count(n, kind, hub.sgbv_threshold)
                 for n in (*got[:1], *want[:1], *got[1:], *want[1:])
             ),
             mark,

@@ -61,14 +61,18 @@ def counts_cmd() -> None:
 
 @app.command("totals")
 def totals_cmd(
-    as_json: bool = typer.Option(
+    as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
+    unsuppressed: bool = typer.Option(
         False,
-        "--json",
-        help="Print exact, unsuppressed totals, their recomputation from the facts and dead "
-        "letters as JSON: for reconciliation by operators, never for sharing.",
+        "--unsuppressed",
+        help="Exact numbers, small SGBV cells included: for reconciliation by operators on the "
+        "hub's own machine, never for sharing.",
     ),
 ) -> None:
-    """Events and people reached by month and kind; says whether aggregates match facts."""
+    """Events and people reached by month and kind; says whether aggregates match facts.
+
+    Small SGBV numbers are shown suppressed (GBVIMS) unless ``--unsuppressed`` is given.
+    """
     hub = settings()
     wh = open_warehouse(hub)
     try:
@@ -78,13 +82,23 @@ def totals_cmd(
     finally:
         wh.close()
     if as_json:
-        data = {"totals": totals, "from_facts": from_facts, "deadletters": letters}
+
+        def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return rows if unsuppressed else [suppressed(r, hub.sgbv_threshold) for r in rows]
+
+        data = {"totals": shown(totals), "from_facts": shown(from_facts), "deadletters": letters}
         console.out(json.dumps(data, indent=1), highlight=False)  # no markup, no wrapping
         return
     table = Table("month", "kind", "events", "people")
-    for (month, kind), (events, people) in sorted(_by_month_and_kind(totals).items()):
-        shown = [_shown(n, kind, hub.sgbv_threshold) for n in (events, people)]
-        table.add_row(month, kind, *shown)
+    for (month, kind), (events, people) in sorted(by_month_and_kind(totals).items()):
+        table.add_row(
+            month,
+            kind,
+            *(
+                str(n) if unsuppressed else shown_count(n, kind, hub.sgbv_threshold)
+                for n in (events, people)
+            ),
+        )
     console.print(table)
     if totals == from_facts:
         console.print(f"[green]ok[/]: {len(totals)} totals rows match the facts")
@@ -93,7 +107,17 @@ def totals_cmd(
         raise typer.Exit(1)
 
 
-def _by_month_and_kind(totals: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+def suppressed(row: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """A totals row as it may leave the warehouse: small SGBV numbers replaced by ``<N``."""
+    if row.get("kind") != Kind.SGBV:
+        return row
+    return {
+        k: shown_count(v, Kind.SGBV, threshold) if k in ("events", *CELLS) else v
+        for k, v in row.items()
+    }
+
+
+def by_month_and_kind(totals: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in totals:
         entry = sums[(row["month"], row["kind"])]
@@ -102,7 +126,7 @@ def _by_month_and_kind(totals: list[dict[str, Any]]) -> dict[tuple[str, str], tu
     return {key: (events, people) for key, (events, people) in sums.items()}
 
 
-def _shown(n: int, kind: str, threshold: int) -> str:
+def shown_count(n: int, kind: str, threshold: int) -> str:
     """A count as it may leave the warehouse: small SGBV numbers suppressed (GBVIMS)."""
     if kind == Kind.SGBV and 0 < n < threshold:
         return f"<{threshold}"

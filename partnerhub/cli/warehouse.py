@@ -112,7 +112,7 @@ def suppressed(row: dict[str, Any], threshold: int) -> dict[str, Any]:
     if row.get("kind") != Kind.SGBV:
         return row
     return {
-        k: shown_count(v, Kind.SGBV, threshold) if k in ("events", *CELLS) else v
+        k: f"<{threshold}" if k in ("events", *CELLS) and 0 < v < threshold else v
         for k, v in row.items()
     }
 

@@ -1,0 +1,195 @@
+"""SQL pieces the dashboards share: filters on template variables, reference data inlined as
+``VALUES`` tables, and the SGBV small-cell suppression.
+
+Panels read the de-duplicated tables only: ``daily_aggregates FINAL``, ``partner_activity
+FINAL``, ``alerts FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns,
+which the dashboard user may not read) and, for pipeline health and timeliness, ``facts``.
+``assistance_refs`` is never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from schemas.refdata import Partner, Region, Target
+from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex
+
+#: People reached: the sum of the ten sex/age cells.
+PEOPLE = " + ".join(CELLS)
+#: The daily aggregates, de-duplicated.
+AGGREGATES = "daily_aggregates FINAL"
+
+
+def sum_people(condition: str | None = None) -> str:
+    """``sum`` of the ten cells, or ``sumIf`` under ``condition``."""
+    if condition is None:
+        return f"sum({PEOPLE})"
+    return f"sumIf({PEOPLE}, {condition})"
+
+
+def literal(value: str) -> str:
+    """A ClickHouse string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def in_variable(column: str, variable: str) -> str:
+    """``column`` is among the values selected in a multi-value variable ("All" is every
+    option)."""
+    return f"{column} IN (${{{variable}:singlequote}})"
+
+
+def where(*conditions: str) -> str:
+    return " AND ".join(c for c in conditions if c)
+
+
+# --- reference data as inline tables ---------------------------------------------------------
+
+
+def values_table(structure: str, rows: Iterable[Sequence[object]]) -> str:
+    """A ``VALUES`` table function holding ``rows`` (str, int and float cells)."""
+
+    def cell(value: object) -> str:
+        if isinstance(value, str):
+            return literal(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"unsupported cell {value!r}")
+        return repr(value)
+
+    body = ", ".join("(" + ", ".join(cell(v) for v in row) + ")" for row in rows)
+    return f"VALUES({literal(structure)}, {body})"
+
+
+def regions_table(regions: Mapping[str, Region]) -> str:
+    """``code, name, latitude, longitude`` of every region, from the reference data."""
+    rows = [(r.code, r.name_en, r.lat, r.lon) for r in sorted(regions.values(), key=_code)]
+    return values_table("code String, name String, latitude Float64, longitude Float64", rows)
+
+
+def _code(region: Region) -> str:
+    return region.code
+
+
+def name_of(column: str, names: Mapping[str, str]) -> str:
+    """``column``'s display name from ``names``, or the code itself when it has none."""
+    codes = sorted(names)
+    keys = ", ".join(literal(c) for c in codes)
+    labels = ", ".join(literal(names[c]) for c in codes)
+    return f"transform({column}, [{keys}], [{labels}], {column})"
+
+
+def partner_names(partners: Mapping[str, Partner]) -> dict[str, str]:
+    return {code: p.name for code, p in partners.items()}
+
+
+def mandates_table(partners: Mapping[str, Partner]) -> str:
+    """``partner_id, kind``: every kind each partner is mandated to report."""
+    rows = sorted((p.code, k.value) for p in partners.values() for k in p.kinds)
+    return values_table("partner_id String, kind String", rows)
+
+
+def targets_table(targets: Sequence[Target]) -> str:
+    """The planning targets (empty population type, origin or region meaning "all")."""
+    rows = [
+        (
+            t.year,
+            t.kind.value,
+            t.indicator,
+            t.population_type.value if t.population_type else "",
+            t.origin or "",
+            t.region or "",
+            t.measure,
+            t.target,
+        )
+        for t in targets
+    ]
+    structure = (
+        "year UInt16, kind String, indicator String, population_type String, origin String,"
+        " region String, measure String, target UInt64"
+    )
+    return values_table(structure, rows)
+
+
+# --- the sex/age cells, long -------------------------------------------------------------------
+
+
+def cell_sums(source: str, condition: str) -> str:
+    """SQL: one row with the ten cells of ``source`` summed under ``condition``, named
+    ``total_<cell>``."""
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in CELLS)
+    return f"SELECT {sums} FROM {source} WHERE {condition}"
+
+
+def cells_long(sums: str) -> str:
+    """One row per sex/age cell of ``sums`` (a :func:`cell_sums` query): ``sex, age,
+    position, people`` (``position`` orders the cells, female first, youngest first)."""
+    sexes = ", ".join(literal(c.split("_")[0]) for c in CELLS)
+    ages = ", ".join(literal(b) for _ in Sex for b in AGE_BRACKETS)
+    values = ", ".join(f"total_{c}" for c in CELLS)
+    return (
+        "SELECT cell.1 AS sex, cell.2 AS age, cell.3 AS position, cell.4 AS people FROM ("
+        f" SELECT arrayJoin(arrayZip([{sexes}], [{ages}], range(1, {len(CELLS) + 1}),"
+        f" [{values}])) AS cell FROM ({sums}))"
+    )
+
+
+def age_order() -> str:
+    """The age brackets' order, for sorting."""
+    brackets = ", ".join(literal(b) for b in AGE_BRACKETS)
+    return f"indexOf([{brackets}], age)"
+
+
+# --- SGBV suppression -------------------------------------------------------------------------
+
+
+def suppressed(cells: str, keys: Sequence[str], values: Sequence[str], threshold: int) -> str:
+    """The rows of ``cells`` (columns ``keys`` and ``values``; every row a cell of one
+    breakdown of the same total) with small numbers suppressed, as NULL.
+
+    For each value column separately, over the non-zero cells:
+
+    - **primary**: a cell below ``threshold`` is suppressed;
+    - **complementary**: when any cell is suppressed, the smallest other cells are suppressed
+      too until at least two are and the suppressed cells add up to ``threshold`` or more, so
+      neither the total nor the other cells give a suppressed one away (when the whole
+      breakdown adds up to less, every cell is suppressed, and so is its total).
+
+    Zero cells stay zero. Rows keep their order by key; cells rank by value, then by key.
+    """
+    if threshold < 1:
+        raise ValueError("the suppression threshold must be 1 or more")
+    order = ", ".join(keys)
+    windows: list[str] = []
+    outputs: list[str] = []
+    for value in values:
+        v = f"cell_{value}"
+        rank_order = f"{v}, {order}"
+        windows.append(
+            f"{value} AS {v},"
+            f" countIf({v} > 0 AND {v} < {threshold}) OVER () AS small_{value},"
+            f" row_number() OVER (PARTITION BY {v} = 0 ORDER BY {rank_order}) AS rank_{value},"
+            f" sum({v}) OVER (PARTITION BY {v} = 0 ORDER BY {rank_order}"
+            f" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_{value}"
+        )
+        hidden = (
+            f"{v} > 0 AND small_{value} > 0"
+            f" AND (rank_{value} <= greatest(small_{value}, 2) OR before_{value} < {threshold})"
+        )
+        outputs.append(f"if({hidden}, NULL, toNullable({v})) AS {value}")
+    return (
+        f"SELECT {order}, {', '.join(outputs)} FROM ("
+        f" SELECT {order}, {', '.join(windows)} FROM ({cells})) ORDER BY {order}"
+    )
+
+
+def suppress_cells(cells: Mapping[str, int], threshold: int) -> dict[str, int | None]:
+    """The rule of :func:`suppressed` for one value column, in Python (the tests' oracle)."""
+    nonzero = sorted((v, k) for k, v in cells.items() if v > 0)
+    small = sum(1 for v, _ in nonzero if v < threshold)
+    hidden: set[str] = set()
+    if small:
+        before = 0
+        for rank, (v, k) in enumerate(nonzero, start=1):
+            if rank <= max(small, 2) or before < threshold:
+                hidden.add(k)
+            before += v
+    return {k: (None if k in hidden else v) for k, v in cells.items()}

@@ -1,0 +1,326 @@
+"""Dashboards as code without the engine: macros and variables as Grafana expands them, the
+suppression rule, the generated files and ``partnerhub dashboards build --check``."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dashboards.catalog import dashboards
+from dashboards.common import Context
+from dashboards.files import JSON_DIR, compare, render, write
+from dashboards.macros import (
+    MacroError,
+    QueryContext,
+    expand_macros,
+    interpolate_variables,
+    render_sql,
+)
+from dashboards.model import Panel, Text, layout
+from dashboards.sgbv import UID as SGBV_UID
+from dashboards.sql import suppress_cells
+from partnerhub.settings import HubSettings, WorkerSettings
+
+# The plugin's own test vectors (grafana/clickhouse-datasource v4.11.2,
+# pkg/macros/macros_test.go): 2014-11-12T11:45:26.123Z to 2015-11-12T11:45:26.456Z.
+FROM = datetime(2014, 11, 12, 11, 45, 26, 123000, tzinfo=UTC)
+TO = datetime(2015, 11, 12, 11, 45, 26, 456000, tzinfo=UTC)
+PLUGIN = QueryContext(FROM, TO, timedelta(seconds=20))
+
+
+def default_context() -> Context:
+    return Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("sql", "expanded"),
+    [
+        (
+            "select * from foo where $__timeFilter(cast(sth as timestamp))",
+            "select * from foo where cast(sth as timestamp) >= toDateTime(1415792726)"
+            " AND cast(sth as timestamp) <= toDateTime(1447328726)",
+        ),
+        (
+            "select * from foo where $__timeFilter(cast(sth as timestamp) )",
+            "select * from foo where cast(sth as timestamp) >= toDateTime(1415792726)"
+            " AND cast(sth as timestamp) <= toDateTime(1447328726)",
+        ),
+        (
+            "select * from foo where $__timeFilter_ms(cast(sth as timestamp))",
+            "select * from foo where cast(sth as timestamp) >= "
+            "fromUnixTimestamp64Milli(1415792726123) AND cast(sth as timestamp) <= "
+            "fromUnixTimestamp64Milli(1447328726456)",
+        ),
+        (
+            "select * from foo where ( date >= $__fromTime and date <= $__toTime ) limit 100",
+            "select * from foo where ( date >= toDateTime(1415792726) and date <= "
+            "toDateTime(1447328726) ) limit 100",
+        ),
+        (
+            "select * from foo where ( date >= $__fromTime_ms ) and ( date <= $__toTime_ms )",
+            "select * from foo where ( date >= fromUnixTimestamp64Milli(1415792726123) ) and "
+            "( date <= fromUnixTimestamp64Milli(1447328726456) )",
+        ),
+        (
+            "select $__timeInterval(col) from foo",
+            "select toStartOfInterval(toDateTime(col), INTERVAL 20 second) from foo",
+        ),
+        (
+            "select $__timeInterval_ms(col) from foo",
+            "select toStartOfInterval(toDateTime64(col, 3), INTERVAL 20000 millisecond) from foo",
+        ),
+        ("INTERVAL $__interval_s second", "INTERVAL 20 second"),
+        (
+            "where $__dateFilter(dateCol)",
+            "where dateCol >= toDate('2014-11-12') AND dateCol <= toDate('2015-11-12')",
+        ),
+        (
+            "where $__dateTimeFilter(dateCol, timeCol)",
+            "where (dateCol >= toDate('2014-11-12') AND dateCol <= toDate('2015-11-12')) AND "
+            "(timeCol >= toDateTime(1415792726) AND timeCol <= toDateTime(1447328726))",
+        ),
+        # The SDK's defaults the plugin keeps.
+        ("$__interval / $__interval_ms", "20s / 20000"),
+        ("$__timeFrom(t)", "t >= '2014-11-12T11:45:26Z'"),
+        # Nested brackets stay inside one argument; text that is no macro is left alone.
+        (
+            "$__timeFilter(toDate(a, 'UTC'))",
+            "toDate(a, 'UTC') >= toDateTime(1415792726) AND "
+            "toDate(a, 'UTC') <= toDateTime(1447328726)",
+        ),
+        ("$__fromTimeX and $unknown", "$__fromTimeX and $unknown"),
+    ],
+)
+def test_macros_expand_as_the_plugin_does(sql: str, expanded: str) -> None:
+    assert expand_macros(sql, PLUGIN) == expanded
+
+
+def test_the_interval_is_at_least_a_second() -> None:
+    ctx = QueryContext(FROM, TO, timedelta(milliseconds=200))
+    assert expand_macros("$__interval_s|$__interval", ctx) == "1|200ms"
+
+
+@pytest.mark.parametrize(
+    "sql", ["$__timeFilter(a, b)", "$__timeFilter", "$__timeFilter(a", "$__timeGroup(t, 1h)"]
+)
+def test_bad_macros_are_errors(sql: str) -> None:
+    with pytest.raises(MacroError):
+        expand_macros(sql, PLUGIN)
+
+
+def test_variables_are_formatted_as_grafana_does() -> None:
+    values = {"region": ["KZ-75", "KZ-19"], "year": "2006", "odd": ["it's"]}
+    assert interpolate_variables("IN (${region:singlequote})", values) == "IN ('KZ-75','KZ-19')"
+    assert interpolate_variables("IN ($region)", values) == "IN ('KZ-75','KZ-19')"
+    assert interpolate_variables("IN ([[region]])", values) == "IN ('KZ-75','KZ-19')"
+    assert interpolate_variables("= $year", values) == "= 2006"
+    assert interpolate_variables("${region:csv}|${year:singlequote}", values) == (
+        "KZ-75,KZ-19|'2006'"
+    )
+    assert interpolate_variables("${odd:singlequote} ${odd:sqlstring}", values) == (
+        "'it\\'s' 'it''s'"
+    )
+    # Not a variable: left as written (macros, built-ins Grafana knows are not ours).
+    assert interpolate_variables("$__timeFilter(day) $other", values) == (
+        "$__timeFilter(day) $other"
+    )
+    with pytest.raises(ValueError, match="not supported"):
+        interpolate_variables("${year:lucene}", values)
+
+
+def test_render_runs_variables_before_macros() -> None:
+    sql = "WHERE $__timeFilter(day) AND region IN (${region:singlequote})"
+    assert render_sql(sql, PLUGIN, {"region": ["KZ-75"]}) == (
+        "WHERE day >= toDateTime(1415792726) AND day <= toDateTime(1447328726)"
+        " AND region IN ('KZ-75')"
+    )
+
+
+# --- the suppression rule --------------------------------------------------------------------
+
+
+def test_suppression_hides_small_cells_and_a_complementary_one() -> None:
+    # One small cell: the next smallest goes too, so the total cannot give it away.
+    assert suppress_cells({"a": 30, "b": 3, "c": 12, "d": 0}, 5) == {
+        "a": 30,
+        "b": None,
+        "c": None,
+        "d": 0,
+    }
+    # Two small cells adding up to less than the threshold: a third goes.
+    assert suppress_cells({"a": 1, "b": 2, "c": 6, "d": 40}, 5) == {
+        "a": None,
+        "b": None,
+        "c": None,
+        "d": 40,
+    }
+    # Nothing small: nothing hidden. A lone small total: hidden.
+    assert suppress_cells({"a": 5, "b": 7}, 5) == {"a": 5, "b": 7}
+    assert suppress_cells({"all": 4}, 5) == {"all": None}
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_suppression_never_shows_or_implies_a_small_number(seed: int) -> None:
+    rng = random.Random(seed)
+    threshold = rng.choice([2, 5, 10])
+    cells = {f"k{i}": rng.choice([0, 1, 2, 3, 4, 6, 9, 11, 25]) for i in range(rng.randint(1, 9))}
+    shown = suppress_cells(cells, threshold)
+    assert all(v is None or v == 0 or v >= threshold for v in shown.values())
+    hidden = [cells[k] for k, v in shown.items() if v is None]
+    if hidden:
+        # A total minus the shown cells is the sum of the hidden ones: never one small
+        # number, never one cell alone (unless everything, total included, is hidden).
+        total = sum(cells.values())
+        assert sum(hidden) >= threshold or total < threshold
+        assert len(hidden) >= 2 or total < threshold
+
+
+# --- the dashboards and their files ---------------------------------------------------------
+
+
+def test_dashboards_have_stable_unique_uids_and_titles() -> None:
+    built = dashboards(default_context())
+    assert [d.uid for d in built] == [
+        "partnerhub-overview",
+        "partnerhub-assistance",
+        "partnerhub-income-generation",
+        "partnerhub-sgbv",
+        "partnerhub-hiv-training",
+        "partnerhub-durable-solutions",
+        "partnerhub-data-quality",
+        "partnerhub-pipeline",
+    ]
+    assert len({d.title for d in built}) == len(built)
+    for d in built:
+        assert all(len(p.queries) for p in d.panels if isinstance(p, Panel)), d.uid
+
+
+def test_panels_never_read_what_must_not_leave_the_warehouse() -> None:
+    for d in dashboards(default_context()):
+        texts = [q.sql for _, q in d.queries()] + [v.query for v in d.variables]
+        for sql in texts:
+            assert "assistance_refs" not in sql, d.uid
+            # The dashboard user may not read dead letters' bytes or reason texts.
+            assert not re.search(r"\b(raw|reasons)\b", sql), (d.uid, sql)
+
+
+#: Panels outside the SGBV dashboard that read per-kind tables without excluding SGBV, and
+#: why that shows no SGBV number.
+SGBV_EXEMPT = {
+    # Completeness only asks whether a kind-month had events; it shows a percentage.
+    ("partnerhub-data-quality", "Partner scorecard"),
+    # SGBV counts and activity days are blanked in the SQL (checked on the engine).
+    ("partnerhub-data-quality", "Silent and late partners"),
+}
+
+
+def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
+    for d in dashboards(default_context()):
+        for title, query in d.queries():
+            if d.uid == SGBV_UID:
+                assert "kind = 'sgbv'" in query.sql, title
+                assert "small_people" in query.sql, title
+            elif (d.uid, title) in SGBV_EXEMPT:
+                continue
+            elif re.search(r"daily_aggregates|partner_activity", query.sql):
+                assert re.search(r"kind != 'sgbv'|kind = '(?!sgbv)", query.sql), (d.uid, title)
+
+
+def test_every_filtered_panel_uses_the_period() -> None:
+    for d in dashboards(default_context()):
+        for title, query in d.queries():
+            if "daily_aggregates" in query.sql or "deadletters" in query.sql:
+                assert "$__timeFilter(" in query.sql or "${year" in query.sql, (d.uid, title)
+
+
+def test_the_threshold_and_data_source_come_from_the_settings() -> None:
+    hub = HubSettings(_env_file=None, sgbv_threshold=11, worker=WorkerSettings(silent_days=3))  # type: ignore[call-arg]
+    files = render(dashboards(Context.from_settings(hub)), "my-clickhouse")
+    sgbv = files["partnerhub-sgbv.json"]
+    assert "< 11" in sgbv
+    assert "< 5)" not in sgbv
+    assert '"uid": "my-clickhouse"' in sgbv
+    assert "partnerhub-clickhouse" not in "".join(files.values())
+    assert "> 3, 'silent'" in files["partnerhub-data-quality.json"]
+
+
+def test_layout_wraps_at_the_grid_width() -> None:
+    items = [Text("a", width=12), Text("b", width=12, height=5), Text("c", width=6)]
+    assert layout(items) == [
+        {"h": 3, "w": 12, "x": 0, "y": 0},
+        {"h": 5, "w": 12, "x": 12, "y": 0},
+        {"h": 3, "w": 6, "x": 0, "y": 5},
+    ]
+    with pytest.raises(ValueError, match="outside"):
+        layout([Text("wide", width=25)])
+
+
+def test_rendering_is_deterministic_and_valid_json() -> None:
+    ctx = default_context()
+    first = render(dashboards(ctx), "partnerhub-clickhouse")
+    assert first == render(dashboards(ctx), "partnerhub-clickhouse")
+    for name, text in first.items():
+        model = json.loads(text)
+        assert name == f"{model['uid']}.json"
+        assert text == json.dumps(model, indent=2, sort_keys=True) + "\n"
+        ids = [p["id"] for p in model["panels"]]
+        assert ids == list(range(1, len(ids) + 1))
+
+
+def test_the_committed_files_match_the_code() -> None:
+    files = render(
+        dashboards(default_context()), HubSettings(_env_file=None).grafana.datasource_uid
+    )  # type: ignore[call-arg]
+    stale = compare(files, JSON_DIR)
+    assert not stale, stale.describe()
+
+
+def test_write_updates_only_what_changed(tmp_path: Path) -> None:
+    files = {"a.json": "{}\n", "b.json": "[]\n"}
+    (tmp_path / "old.json").write_text("{}")
+    assert write(files, tmp_path) == ["a.json", "b.json", "old.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+    assert write(files, tmp_path) == []
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(Path.home())}
+    return subprocess.run(
+        [sys.executable, "-m", "partnerhub", "dashboards", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+def test_build_check_passes_on_the_committed_json() -> None:
+    result = _cli("build", "--check")
+    assert result.returncode == 0, result.stderr
+    assert "match the code" in result.stdout
+
+
+def test_build_check_fails_with_one_line_naming_stale_files(tmp_path: Path) -> None:
+    folder = tmp_path / "json"
+    shutil.copytree(JSON_DIR, folder)
+    (folder / "partnerhub-sgbv.json").write_text("{}\n")
+    (folder / "partnerhub-pipeline.json").unlink()
+    result = _cli("build", "--check", "--out", str(folder))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "partnerhub-sgbv.json" in lines[0]
+    assert "partnerhub-pipeline.json" in lines[0]
+    # build then repairs the folder
+    assert _cli("build", "--out", str(folder)).returncode == 0
+    assert _cli("build", "--check", "--out", str(folder)).returncode == 0

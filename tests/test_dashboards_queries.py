@@ -1,0 +1,154 @@
+"""Every query of every panel, expanded as Grafana and the ClickHouse plugin expand it, run on
+the real engine (chdb) over a simulated year of the operation written as the worker writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from dashboards.catalog import dashboards
+from dashboards.common import Context
+from dashboards.macros import QueryContext, VariableValue, render_sql
+from dashboards.model import Dashboard, Panel
+from dashboards.queries import (
+    dashboard_variables,
+    panels,
+    referenced_fields,
+    run_panel,
+    small_numbers,
+    year_context,
+)
+from dashboards.sgbv import UID as SGBV_UID
+from partnerhub.settings import HubSettings
+from producers.simulator import SimulationSpec, simulate
+from streams.signals import check_duplicate_assistance, check_silent_partners
+from tests.support import load_simulation
+from warehouse.client import Warehouse
+from warehouse.facts import write_alerts
+
+pytestmark = pytest.mark.clickhouse
+
+SETTINGS = HubSettings(_env_file=None)  # type: ignore[call-arg]
+CONTEXT = Context.from_settings(SETTINGS)
+DASHBOARDS = dashboards(CONTEXT)
+#: The simulated year and a little after it (late reports, alerts raised in 2007).
+PERIOD = year_context(2006, months=15)
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """A warehouse holding a simulated 2006 with every fault, and the alerts the worker
+    raises from it (duplicate assistance, and silent partners two months later)."""
+    spec = SimulationSpec(
+        start="2006-01",
+        end="2006-12",
+        events=3000,
+        seed=11,
+        duplicates=0.02,
+        corrections=0.02,
+        retractions=0.01,
+        invalid=0.02,
+        late=0.02,
+    )
+    wh = load_simulation(tmp_path_factory.mktemp("warehouse"), simulate(spec))
+    try:
+        now = datetime(2007, 1, 1, tzinfo=UTC)
+        assistance = wh.query(
+            "SELECT DISTINCT partner_id, event_id FROM facts WHERE kind = 'assistance'"
+        )
+        events = {(r["partner_id"], r["event_id"]) for r in assistance}
+        write_alerts(wh, check_duplicate_assistance(wh, events, now))
+        later = now + timedelta(days=60)
+        write_alerts(wh, check_silent_partners(wh, sorted(spec.partners), later, 14))
+        yield wh
+    finally:
+        wh.close()
+
+
+@pytest.fixture(scope="module")
+def variables(warehouse: Warehouse) -> dict[str, dict[str, VariableValue]]:
+    return {d.uid: dashboard_variables(warehouse, d, PERIOD) for d in DASHBOARDS}
+
+
+def _cases() -> list[Any]:
+    return [pytest.param(d, p, id=f"{d.uid}/{p.title}") for d in DASHBOARDS for p in panels(d)]
+
+
+@pytest.mark.parametrize(("dashboard", "panel"), _cases())
+def test_panel_returns_rows_with_the_fields_it_uses(
+    warehouse: Warehouse,
+    variables: dict[str, dict[str, VariableValue]],
+    dashboard: Dashboard,
+    panel: Panel,
+) -> None:
+    results = run_panel(warehouse, panel, PERIOD, variables[dashboard.uid])
+    for query, rows in zip(panel.queries, results, strict=True):
+        assert rows, f"query {query.ref_id} returned no rows"
+    columns = set().union(*(set(rows[0]) for rows in results))
+    assert referenced_fields(panel) <= columns, referenced_fields(panel) - columns
+
+
+def test_variables_offer_every_value_the_data_holds(
+    warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
+) -> None:
+    overview = variables["partnerhub-overview"]
+    held = warehouse.query(
+        "SELECT groupUniqArray(region) AS regions, groupUniqArray(partner_id) AS partners,"
+        " groupUniqArray(population_type) AS populations FROM daily_aggregates FINAL"
+    )[0]
+    assert set(held["regions"]) <= set(overview["region"])
+    assert set(held["partners"]) <= set(overview["partner"])
+    assert set(held["populations"]) <= set(overview["population_type"])
+    assert variables["partnerhub-durable-solutions"]["year"] == "2006"
+
+
+def test_all_selected_counts_everything_and_a_selection_narrows(
+    warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
+) -> None:
+    overview = next(d for d in DASHBOARDS if d.uid == "partnerhub-overview")
+    glance = next(p for p in panels(overview) if p.title == "At a glance")
+    everything = run_panel(warehouse, glance, PERIOD, variables[overview.uid])[0][0]
+    truth = warehouse.query(
+        "SELECT sum(events) AS n FROM daily_aggregates FINAL WHERE kind != 'sgbv'"
+        " AND day >= '2006-01-01' AND day <= '2006-12-31'"
+    )[0]
+    assert everything["activities"] == truth["n"] > 0
+    almaty = {**variables[overview.uid], "region": ["KZ-75"]}
+    narrowed = run_panel(warehouse, glance, PERIOD, almaty)[0][0]
+    assert 0 < narrowed["activities"] < everything["activities"]
+    assert narrowed["regions"] == 1
+
+
+def test_time_series_bucket_by_the_panel_interval(warehouse: Warehouse) -> None:
+    sql = (
+        "SELECT count() AS n FROM (SELECT $__timeInterval(ingested_at) AS t FROM facts GROUP BY t)"
+    )
+    hourly = QueryContext(PERIOD.time_from, PERIOD.time_to, timedelta(hours=1))
+    rows = warehouse.query(render_sql(sql, hourly, {}))
+    assert rows == [{"n": 1}]  # load_simulation stamps every fact with one arrival time
+
+
+def test_sgbv_panels_show_no_small_number(
+    warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
+) -> None:
+    sgbv = next(d for d in DASHBOARDS if d.uid == SGBV_UID)
+    small, hidden = small_numbers(
+        warehouse, sgbv, PERIOD, variables[SGBV_UID], SETTINGS.sgbv_threshold
+    )
+    assert small == []
+    assert hidden > 0  # a year of SGBV reports still has small cells to suppress
+
+
+def test_outside_sgbv_no_sgbv_count_is_shown(
+    warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
+) -> None:
+    quality = next(d for d in DASHBOARDS if d.uid == "partnerhub-data-quality")
+    silent = next(p for p in panels(quality) if p.title == "Silent and late partners")
+    rows = run_panel(warehouse, silent, PERIOD, variables[quality.uid])[0]
+    sgbv_rows = [r for r in rows if r["kind"] == "sgbv"]
+    assert sgbv_rows
+    assert all(r["events"] is None and r["last_activity"] is None for r in sgbv_rows)

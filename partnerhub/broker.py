@@ -55,6 +55,17 @@ def die_with_parent() -> None:  # pragma: no cover - runs in the child before ex
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+def stop_process(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM ``process``, SIGKILL it if it is still there after ``timeout`` s; its exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait(10)
+
+
 def wait_for_port(host: str, port: int, timeout: float) -> None:
     """Return once ``host:port`` accepts TCP connections; TimeoutError after ``timeout`` s."""
     deadline = time.monotonic() + timeout
@@ -125,14 +136,8 @@ class LocalBroker:
         so the grace period is short.
         """
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        if process is not None:
+            stop_process(process, timeout)
 
     def __enter__(self) -> LocalBroker:
         return self.start()

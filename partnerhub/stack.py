@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from partnerhub.broker import LocalBroker, die_with_parent, free_port
+from partnerhub.broker import LocalBroker, die_with_parent, free_port, stop_process
 from partnerhub.settings import HubSettings
 from partnerhub.topics import SyncResult, sync_topics
 from warehouse.client import open_warehouse
@@ -125,15 +125,7 @@ class LocalStack:
     def stop_worker(self, timeout: float = 30.0) -> int | None:
         """Stop the worker cleanly (SIGTERM; SIGKILL after ``timeout``); its exit code."""
         worker, self.worker = self.worker, None
-        if worker is None:
-            return None
-        if worker.poll() is None:
-            worker.terminate()
-            try:
-                return worker.wait(timeout)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-        return worker.wait(10)
+        return None if worker is None else stop_process(worker, timeout)
 
     def stop(self) -> None:
         """Stop the worker, then the broker. Safe to call twice."""

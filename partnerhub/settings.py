@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr
+from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas import refdata
@@ -81,7 +81,21 @@ class GrafanaSettings(BaseModel):
     url: str | None = None
     token: SecretStr | None = None
     folder: str = "Partner Hub"
+    #: The warehouse as every dashboard but the SGBV one reads it (ClickHouse user
+    #: ``partnerhub_dashboard``, which cannot read SGBV rows).
     datasource_uid: str = "partnerhub-clickhouse"
+    #: The SGBV dashboard's own data source (user ``partnerhub_sgbv``: SGBV daily aggregates
+    #: only). A dashboard with template variables must never use it.
+    sgbv_datasource_uid: str = "partnerhub-clickhouse-sgbv"
+
+    @model_validator(mode="after")
+    def _distinct_datasources(self) -> GrafanaSettings:
+        if self.sgbv_datasource_uid == self.datasource_uid:
+            raise ValueError(
+                "grafana.sgbv_datasource_uid must differ from grafana.datasource_uid: "
+                "SGBV rows may be read only through their own data source"
+            )
+        return self
 
 
 class WorkerSettings(BaseModel):
@@ -98,6 +112,8 @@ class WorkerSettings(BaseModel):
     silent_check_seconds: float = Field(300.0, gt=0)
     #: The month's roll-up is run this many days after the month ends.
     rollup_after_days: int = Field(5, ge=0)
+    #: How often the leader looks for roll-ups due (new months, late corrections), in seconds.
+    rollup_check_seconds: float = Field(3600.0, gt=0)
 
 
 class HubSettings(BaseSettings):

@@ -43,6 +43,8 @@ def child_env(settings: HubSettings) -> dict[str, str]:
         "WORKER__BATCH_SECONDS": str(settings.worker.batch_seconds),
         "WORKER__SILENT_DAYS": str(settings.worker.silent_days),
         "WORKER__SILENT_CHECK_SECONDS": str(settings.worker.silent_check_seconds),
+        "WORKER__ROLLUP_AFTER_DAYS": str(settings.worker.rollup_after_days),
+        "WORKER__ROLLUP_CHECK_SECONDS": str(settings.worker.rollup_check_seconds),
     }
     optional = {
         "REGISTRY_PATH": settings.registry_path,

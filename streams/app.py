@@ -188,6 +188,26 @@ def create_worker(
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
+    @app.timer(settings.worker.rollup_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    async def monthly_rollups() -> None:
+        from rollups.schedule import run_due_rollups  # only the leader's timer needs it
+
+        try:
+            runs = await asyncio.to_thread(
+                sink.read, lambda wh: run_due_rollups(wh, settings, clock)
+            )
+        except WarehouseError as error:  # the next tick tries again
+            log.warning("scheduled roll-ups skipped: %s", error)
+            return
+        for run in runs:
+            if run.created:
+                log.info(
+                    "roll-up %s version %d written: %s",
+                    run.version.month,
+                    run.version.version,
+                    run.files.get("html"),
+                )
+
     @app.page("/status")
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         lag = await asyncio.to_thread(lag_status, settings.kafka, APP_ID, topics)

@@ -59,6 +59,13 @@ def test_demo_checks_the_pipeline_and_leaves_no_process(tmp_path: Path) -> None:
     assert "✗" not in out
     assert "every total equals the ground truth" in out
     assert (tmp_path / "demo" / "simulation-truth.json").exists()
+    assert "each month's roll-up reconciles with the streaming aggregates" in out
+    for month in ("2006-01", "2006-02", "2006-03"):
+        folder = tmp_path / "demo" / "rollups" / month
+        names = sorted(p.name for p in folder.iterdir())
+        assert names == sorted(
+            f"rollup-{month}-v1{suffix}" for suffix in (".csv", "-hxl.csv", ".html", ".xlsx")
+        )
     assert not any(alive(pid) for pid in pids(out))
 
 

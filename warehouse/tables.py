@@ -110,6 +110,48 @@ ALERT_COLUMNS: tuple[str, ...] = (
 )
 
 #: Every table the migrations create, with its columns in table order.
+#: The key of a roll-up row (a month's totals, by ...).
+ROLLUP_KEY: tuple[str, ...] = (
+    "partner_id",
+    "region",
+    "kind",
+    "population_type",
+    "origin",
+    "indicator",
+)
+
+#: ``rollup_versions``: one row per stored version of a month's roll-up.
+ROLLUP_VERSION_COLUMNS: tuple[str, ...] = (
+    "month",
+    "version",
+    "created_at",
+    "created_by",
+    "checksum",
+    "row_count",
+    "events",
+    "persons",
+    "facts_through",
+    "changes",
+    "reconciliation",
+    "differing_keys",
+)
+
+#: ``rollup_rows``: the exact totals of each version, one row per key.
+ROLLUP_ROW_COLUMNS: tuple[str, ...] = (
+    "month",
+    "version",
+    "checksum",
+    *ROLLUP_KEY,
+    "events",
+    *CELLS,
+    "quantity",
+    "units",
+    "value_usd",
+    "sessions",
+    "hours",
+    "cases",
+)
+
 TABLES: dict[str, tuple[str, ...]] = {
     "facts": FACT_COLUMNS,
     "assistance_refs": REF_COLUMNS,
@@ -117,6 +159,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "deadletters": DEADLETTER_COLUMNS,
     "partner_activity": ACTIVITY_COLUMNS,
     "alerts": ALERT_COLUMNS,
+    "rollup_versions": ROLLUP_VERSION_COLUMNS,
+    "rollup_rows": ROLLUP_ROW_COLUMNS,
 }
 
 #: The table that records applied migrations (created by ``warehouse.migrate``).

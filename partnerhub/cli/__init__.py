@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from partnerhub.cli import dashboards, publish, schemas, stack, worker
+from partnerhub.cli import dashboards, publish, rollup, schemas, stack, worker
 from partnerhub.cli.common import CliError, State, err_console
 from partnerhub.cli.provision import provision
 from partnerhub.cli.simulate import simulate_cmd
@@ -33,6 +33,7 @@ app.command("provision")(provision)
 app.command("simulate")(simulate_cmd)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards.app, name="dashboards")
+app.command("rollup")(rollup.rollup)
 
 
 @app.callback()

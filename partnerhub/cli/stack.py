@@ -144,8 +144,12 @@ def _drain(hub: Any, expected: int, stop: threading.Event) -> None:
 
 
 def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
-    """Compare the warehouse with the simulator's ground truth; print where everything is."""
+    """Compare the warehouse with the simulator's ground truth, produce each month's roll-up,
+    and print where everything is; True when every check passed."""
     from partnerhub.cli.warehouse import by_month_and_kind, shown_count
+    from rollups.months import months_between
+    from rollups.produce import output_folder, run_rollup
+    from streams.clock import shifted_clock
     from warehouse.client import open_warehouse
     from warehouse.facts import deadletter_counts, totals_by_month, totals_from_facts
 
@@ -158,6 +162,23 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
             "WHERE overlap > 0 OR alert_type != 'duplicate_assistance' "
             "GROUP BY alert_type ORDER BY alert_type"
         )
+        clock = shifted_clock(hub.start_time or datetime.now(UTC))
+        with Progress(
+            TextColumn("roll-ups"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as progress:
+            months = months_between(sim.spec.start, sim.spec.end)
+            task = progress.add_task("roll-ups", total=len(months))
+            runs = {}
+            for month in months:
+                runs[month] = run_rollup(
+                    wh,
+                    hub,
+                    month,
+                    clock=clock,
+                    created_by="demo",
+                    out_dir=output_folder(hub) / month,
+                )
+                progress.advance(task)
     finally:
         wh.close()
     truth = [dict(row) for row in sim.truth.totals]
@@ -185,17 +206,24 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
             mark,
         )
     console.print(table)
+    exact = totals == truth
     checks = {
-        "every total equals the ground truth (month x partner x kind x region x group)": totals
-        == truth,
+        "every total equals the ground truth (month x partner x kind x region x group)": exact,
         "aggregates reconcile with a recomputation from the facts": totals == from_facts,
-        "dead letters equal the injected invalid messages, by reason": letters
-        == dict(sim.truth.deadletters),
+        "dead letters equal the injected invalid messages, by reason": (
+            letters == dict(sim.truth.deadletters)
+        ),
     }
-    for text, passed in checks.items():
-        console.print(f"{'[green]✓[/]' if passed else '[red]✗[/]'} {text}")
     for row in alerts:
         console.print(f"  alerts raised: {row['alert_type']} x {row['n']}")
+    for month, run in runs.items():
+        reconciled = "reconciled" if not run.rollup.reconciliation.differences else "DIFFERS"
+        console.print(f"roll-up {month} v{run.version.version} ({reconciled}): {run.files['html']}")
+    checks["each month's roll-up reconciles with the streaming aggregates"] = all(
+        not run.rollup.reconciliation.differences for run in runs.values()
+    )
+    for text, passed in checks.items():
+        console.print(f"{'[green]✓[/]' if passed else '[red]✗[/]'} {text}")
     console.print(f"ground truth: {truth_file}")
     console.print(f"warehouse:    {hub.data_dir / 'warehouse'} (partnerhub warehouse totals)")
     return all(checks.values())

@@ -1,0 +1,140 @@
+"""``partnerhub rollup``: make a month's roll-up on demand (compute, version, write outputs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from partnerhub.cli.common import CliError, console, settings
+from partnerhub.settings import HubSettings
+from streams.clock import shifted_clock, system_clock
+from warehouse.client import Warehouse, WarehouseUnavailable, lock_holder, open_warehouse
+from warehouse.migrate import migrate
+
+if TYPE_CHECKING:
+    from rollups.produce import RollupRun
+
+#: Differing keys listed before the rest are only counted.
+MAX_LISTED = 20
+
+
+def rollup(
+    month: str = typer.Option(..., "--month", help="The month to roll up, YYYY-MM (ended)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for the files (default: <data_dir>/rollups/<month>)."
+    ),
+    timely_days: int = typer.Option(
+        10,  # rollups.compute.TIMELY_DAYS
+        "--timely-days",
+        min=0,
+        help="Timeliness: an event is on time if first reported within this many days after "
+        "the month ends.",
+    ),
+) -> None:
+    """Roll up a month: totals from the facts, checked against the aggregates, stored as a new
+    version when anything changed, written as CSV, HXL CSV, XLSX and HTML (SGBV small numbers
+    suppressed). Exits 1 when the aggregates disagree with the facts."""
+    # Imported here, as the worker command imports Faust: the other commands start without
+    # loading the roll-up renderers (openpyxl and friends).
+    from rollups.compute import RollupError
+    from rollups.produce import STEPS, output_folder, run_rollup
+
+    hub = settings()
+    folder = out or output_folder(hub) / month
+    wh = _open(hub)
+    try:
+        migrate(wh)
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("roll-up", total=len(STEPS))
+            done = [0]
+
+            def step(name: str) -> None:
+                progress.update(task, completed=done[0], description=name)
+                done[0] += 1
+
+            run = run_rollup(
+                wh,
+                hub,
+                month,
+                clock=shifted_clock(hub.start_time) if hub.start_time else system_clock,
+                created_by="cli",
+                out_dir=folder,
+                timely_days=timely_days,
+                progress=step,
+            )
+            progress.update(task, completed=len(STEPS))
+    except RollupError as error:
+        raise CliError(str(error)) from None
+    finally:
+        wh.close()
+    _print(run)
+    if run.report.differences:
+        raise typer.Exit(1)
+
+
+def _open(hub: HubSettings) -> Warehouse:
+    """The hub's warehouse, or one clear line when the running hub holds the embedded one."""
+    busy = (
+        "the running hub owns it: stop the worker and run again, or give both a ClickHouse "
+        "server (PARTNERHUB_CLICKHOUSE__URL)"
+    )
+    if hub.clickhouse.url is None:
+        # Ask before chdb tries: it prints its own lock error to stderr.
+        folder = hub.data_dir / "warehouse"
+        holder = lock_holder(folder)
+        if holder is not None:
+            who = f"process {holder}" if holder else "another process"
+            raise CliError(f"warehouse folder {folder} is in use by {who}; {busy}")
+    try:
+        return open_warehouse(hub)
+    except WarehouseUnavailable as error:
+        raise CliError(f"{error}; {busy}") from None
+
+
+def _print(run: RollupRun) -> None:
+    from rollups.charts import show
+    from rollups.report import describe_key
+
+    report, version = run.report, run.version
+    if run.created:
+        previous = f" (version {report.previous} before it)" if report.previous else ""
+        console.print(
+            f"roll-up {report.month}: [green]version {version.version} written[/]{previous}"
+        )
+        if report.previous:
+            console.print(f"  {len(report.changes)} keys changed since version {report.previous}")
+    else:
+        console.print(
+            f"roll-up {report.month}: version {version.version} stands (no change since "
+            f"{version.created_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    pub = report.publication
+    console.print(
+        f"  {len(pub.rows):,} rows, {show(pub.kind_total('events'))} events, "
+        f"{show(pub.kind_total('persons'))} people reached; checksum {version.checksum[:16]}"
+    )
+    if report.differences:
+        console.print(
+            f"  [red]the aggregates differ from the facts for {len(report.differences)} of "
+            f"{report.reconciled_keys} keys[/] (the roll-up is computed from the facts):"
+        )
+        for difference in report.differences[:MAX_LISTED]:
+            fields = ", ".join(difference.fields)
+            console.print(f"    {describe_key(difference.key)}: {fields}", highlight=False)
+        if len(report.differences) > MAX_LISTED:
+            console.print(f"    ... and {len(report.differences) - MAX_LISTED} more")
+    else:
+        console.print(f"  aggregates match the facts ({report.reconciled_keys} keys)")
+    for fmt, path in run.files.items():
+        console.print(f"  {fmt:>4}: {path}", highlight=False)

@@ -21,6 +21,7 @@ COPY producers/ producers/
 COPY streams/ streams/
 COPY warehouse/ warehouse/
 COPY dashboards/ dashboards/
+COPY rollups/ rollups/
 COPY partnerhub/ partnerhub/
 RUN pip install . && rm -rf /tmp/partnerhub-src
 

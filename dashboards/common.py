@@ -32,10 +32,13 @@ class Context:
     regions: Mapping[str, Region]
     origins: Mapping[str, Origin]
     targets: Sequence[Target]
+    #: The Grafana data source that alone may read SGBV rows (the SGBV dashboard's).
+    sgbv_datasource_uid: str
 
     @classmethod
     def from_settings(cls, settings: HubSettings) -> Context:
-        """The context of the hub's settings: threshold, silence and the registry in force."""
+        """The context of the hub's settings: threshold, silence, the registry and the SGBV
+        data source in force."""
         return cls(
             sgbv_threshold=settings.sgbv_threshold,
             silent_days=settings.worker.silent_days,
@@ -43,6 +46,7 @@ class Context:
             regions=refdata.regions(),
             origins=refdata.origins(),
             targets=refdata.targets(),
+            sgbv_datasource_uid=settings.grafana.sgbv_datasource_uid,
         )
 
     def partner(self, column: str = "partner_id") -> str:

@@ -9,6 +9,7 @@ from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, geomap, stat, table, timeseries
 from dashboards.sql import (
     AGGREGATES,
+    NOT_SGBV,
     PEOPLE,
     age_order,
     cell_sums,
@@ -27,7 +28,6 @@ from schemas.vocabulary import (
 
 #: The kinds shown outside the SGBV dashboard.
 OPEN_KINDS: tuple[Kind, ...] = tuple(k for k in Kind if k is not Kind.SGBV)
-NOT_SGBV = "kind != 'sgbv'"
 
 
 def _label(value: str) -> str:

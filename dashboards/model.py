@@ -151,6 +151,9 @@ class Dashboard:
     time_from: str = "now-1y"
     time_to: str = "now"
     refresh: str = "1m"
+    #: A data source of its own for every panel and variable (the SGBV dashboard's); ``None``:
+    #: the hub's main data source, given when rendering.
+    datasource_uid: str | None = None
 
     @property
     def filename(self) -> str:
@@ -161,8 +164,9 @@ class Dashboard:
         return [(p.title, q) for p in self.panels if isinstance(p, Panel) for q in p.queries]
 
     def to_json(self, datasource_uid: str) -> JSON:
-        """The dashboard as Grafana's JSON model (without ``id``: the uid identifies it)."""
-        datasource = {"type": CLICKHOUSE_PLUGIN, "uid": datasource_uid}
+        """The dashboard as Grafana's JSON model (without ``id``: the uid identifies it), its
+        queries on its own data source if it has one, else on ``datasource_uid``."""
+        datasource = {"type": CLICKHOUSE_PLUGIN, "uid": self.datasource_uid or datasource_uid}
         panels = [
             item.to_json(index, grid, datasource)
             for index, (item, grid) in enumerate(

@@ -4,6 +4,11 @@ the partner scorecard) and pipeline health, from the warehouse's own tables.
 Dead letters are read by their reason codes, partner and arrival time only: their ``raw``
 bytes and ``reasons`` texts may hold the very personal data they were rejected for, and the
 dashboard user cannot read them.
+
+SGBV is left out of every panel here: the dashboard user cannot read SGBV facts, activity or
+dead letters (row filters in ``deploy/clickhouse/users.d/partnerhub.xml``), and the SQL says
+so itself, so that the panels show the same on the embedded warehouse as in production.
+Silent-partner alerts come from the worker, which counts SGBV reports as signs of life too.
 """
 
 from __future__ import annotations
@@ -11,10 +16,13 @@ from __future__ import annotations
 from dashboards.common import Context
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
-from dashboards.sql import AGGREGATES, in_variable, where
+from dashboards.sql import AGGREGATES, NOT_SGBV, NOT_SGBV_TOPIC, in_variable, where
 
 PARTNER = in_variable("partner_id", "partner")
 DEADLETTERS = "deadletters FINAL"
+#: Facts and dead letters as the dashboard user may read them: no SGBV.
+OPEN_FACTS = f"facts WHERE {NOT_SGBV}"
+OPEN_DEADLETTERS = f"{DEADLETTERS} WHERE {NOT_SGBV_TOPIC}"
 #: Seconds from the broker's timestamp of a message to its fact being written.
 LATENCY = "dateDiff('millisecond', published_at, ingested_at) / 1000"
 DUE_DAYS = "toUInt32OrZero(${due_days:singlequote})"
@@ -25,13 +33,11 @@ MONTHS_IN_PERIOD = (
 
 
 def activity_sql(ctx: Context) -> str:
-    """Per partner and kind (every mandated one, and any reported): events counted, the
-    last report and the days since, and whether the partner is silent. SGBV counts and
-    activity days are left out (they leave the warehouse only suppressed)."""
+    """Per partner and kind (every mandated one, and any reported) but SGBV: events
+    counted, the last report and the days since, and whether the partner is silent."""
     return (
         f"SELECT {ctx.partner('k.partner_id')} AS partner, k.kind AS kind,"
-        " if(k.kind = 'sgbv', NULL, coalesce(a.events, 0)) AS events,"
-        " if(k.kind = 'sgbv', NULL, a.last_occurred_on) AS last_activity,"
+        " coalesce(a.events, 0) AS events, a.last_occurred_on AS last_activity,"
         " a.last_reported_at AS last_report,"
         " dateDiff('day', a.last_reported_at, now()) AS days_since_report,"
         " multiIf(a.last_reported_at IS NULL, 'never reported',"
@@ -40,25 +46,24 @@ def activity_sql(ctx: Context) -> str:
         " UNION DISTINCT SELECT partner_id, kind FROM partner_activity FINAL) AS k"
         " LEFT JOIN (SELECT * FROM partner_activity FINAL) AS a"
         " ON a.partner_id = k.partner_id AND a.kind = k.kind"
-        f" WHERE {in_variable('k.partner_id', 'partner')}"
+        f" WHERE k.kind != 'sgbv' AND {in_variable('k.partner_id', 'partner')}"
         " ORDER BY state = 'reporting', days_since_report DESC, partner, kind"
         " SETTINGS join_use_nulls = 1"
     )
 
 
 def scorecard_sql(ctx: Context) -> str:
-    """Per partner over the period: events (SGBV left out: its counts leave the warehouse
-    only suppressed), timeliness (share first reported within ``$due_days`` of the day they
-    happened), completeness (share of mandated kind-months with a report), reject rate
-    (dead letters among all messages that arrived)."""
+    """Per partner over the period, SGBV left out: events, timeliness (share first reported
+    within ``$due_days`` of the day they happened), completeness (share of mandated
+    kind-months with a report), reject rate (dead letters among all messages that
+    arrived)."""
     timely = (
         "SELECT partner_id, uniqExact(event_id) AS reported,"
-        " uniqExactIf(event_id, kind != 'sgbv') AS open_events,"
         f" uniqExactIf(event_id, dateDiff('day', occurred_on, toDate(reported_at)) <= {DUE_DAYS})"
-        " AS on_time FROM facts WHERE revision = 1 AND $__timeFilter(occurred_on)"
+        f" AS on_time FROM {OPEN_FACTS} AND revision = 1 AND $__timeFilter(occurred_on)"
         " GROUP BY partner_id"
     )
-    mandates = ctx.mandates_table()
+    mandates = f"(SELECT partner_id, kind FROM {ctx.mandates_table()} WHERE {NOT_SGBV})"
     months = (
         "SELECT partner_id, uniqExact(kind, toStartOfMonth(day)) AS reported_months"
         f" FROM {AGGREGATES} WHERE events > 0 AND $__timeFilter(day)"
@@ -70,15 +75,15 @@ def scorecard_sql(ctx: Context) -> str:
         " GROUP BY partner_id"
     )
     received = (
-        "SELECT partner_id, count() AS arrived FROM facts WHERE $__timeFilter(ingested_at)"
-        " GROUP BY partner_id"
+        f"SELECT partner_id, count() AS arrived FROM {OPEN_FACTS}"
+        " AND $__timeFilter(ingested_at) GROUP BY partner_id"
     )
     rejected = (
-        f"SELECT partner_id, count() AS rejected FROM {DEADLETTERS}"
-        " WHERE $__timeFilter(received_at) GROUP BY partner_id"
+        f"SELECT partner_id, count() AS rejected FROM {OPEN_DEADLETTERS}"
+        " AND $__timeFilter(received_at) GROUP BY partner_id"
     )
     return (
-        f"SELECT {ctx.partner('p.partner_id')} AS partner, coalesce(t.open_events, 0) AS events,"
+        f"SELECT {ctx.partner('p.partner_id')} AS partner, coalesce(t.reported, 0) AS events,"
         " round(100 * t.on_time / nullIf(t.reported, 0), 1) AS timeliness,"
         " round(100 * coalesce(m.reported_months, 0) / nullIf(e.expected_months, 0), 1)"
         " AS completeness,"
@@ -105,7 +110,8 @@ def data_quality(ctx: Context) -> Dashboard:
             "in which the partner reported each kind it is mandated for (a month without "
             "any report counts as missing). Reject rate: dead letters among all of the "
             f"partner's messages that arrived in the period. Silent: no report for more than "
-            f"{ctx.silent_days} days.",
+            f"{ctx.silent_days} days. SGBV reporting is not shown here: its figures leave the "
+            "warehouse only on the SGBV dashboard.",
             height=3,
         ),
         table(
@@ -143,7 +149,8 @@ def data_quality(ctx: Context) -> Dashboard:
         bars(
             "Dead letters by reason",
             f"SELECT code AS reason, count() AS messages FROM {DEADLETTERS}"
-            f" ARRAY JOIN codes AS code WHERE {where('$__timeFilter(received_at)', PARTNER)}"
+            " ARRAY JOIN codes AS code"
+            f" WHERE {where(NOT_SGBV_TOPIC, '$__timeFilter(received_at)', PARTNER)}"
             " GROUP BY reason ORDER BY messages DESC",
             "reason",
             {"messages": "Messages"},
@@ -151,8 +158,8 @@ def data_quality(ctx: Context) -> Dashboard:
         ),
         bars(
             "Dead letters by partner",
-            f"SELECT {ctx.partner()} AS partner, count() AS messages FROM {DEADLETTERS}"
-            f" WHERE {where('$__timeFilter(received_at)', PARTNER)}"
+            f"SELECT {ctx.partner()} AS partner, count() AS messages FROM {OPEN_DEADLETTERS}"
+            f" AND {where('$__timeFilter(received_at)', PARTNER)}"
             " GROUP BY partner_id ORDER BY messages DESC",
             "partner",
             {"messages": "Messages"},
@@ -231,15 +238,16 @@ def _percent_cell(percent: dict[str, object], *, good_high: bool) -> dict[str, o
 
 def pipeline_health(ctx: Context) -> Dashboard:
     """Throughput, latency, dead-letter rate and sink batches, from what the warehouse holds
-    (every sink batch stamps its facts with one ``ingested_at``)."""
-    facts = "facts WHERE $__timeFilter(ingested_at)"
-    dead = f"{DEADLETTERS} WHERE $__timeFilter(received_at)"
+    (every sink batch stamps its facts with one ``ingested_at``), SGBV left out."""
+    facts = f"{OPEN_FACTS} AND $__timeFilter(ingested_at)"
+    dead = f"{OPEN_DEADLETTERS} AND $__timeFilter(received_at)"
     panels: list[Panel | Text] = [
         stat(
             "Now",
-            "SELECT (SELECT count() FROM facts WHERE ingested_at >= now() - INTERVAL 5 MINUTE)"
-            " AS facts_5m,"
-            " (SELECT dateDiff('second', max(ingested_at), now()) FROM facts) AS idle_seconds,"
+            f"SELECT (SELECT count() FROM {OPEN_FACTS}"
+            " AND ingested_at >= now() - INTERVAL 5 MINUTE) AS facts_5m,"
+            f" (SELECT dateDiff('second', max(ingested_at), now()) FROM {OPEN_FACTS})"
+            " AS idle_seconds,"
             f" (SELECT quantile(0.95)({LATENCY}) FROM {facts}) AS latency_p95,"
             f" (SELECT count() FROM {dead}) AS deadletters",
             {

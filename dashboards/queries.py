@@ -7,12 +7,13 @@ dashboards' SQL against the embedded warehouse, where no Grafana runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from dashboards.macros import QueryContext, VariableValue, render_sql
 from dashboards.model import Dashboard, Panel, Variable
+from dashboards.sql import literal
 from warehouse.client import Warehouse
 
 
@@ -53,11 +54,28 @@ def referenced_fields(panel: Panel) -> set[str]:
     return names
 
 
+def with_row_filters(sql: str, filters: Mapping[str, str]) -> str:
+    """``sql`` reading each table named in ``filters`` only where its filter holds, as the row
+    policies of a database user make it read (ClickHouse's ``additional_table_filters``)."""
+    if not filters:
+        return sql
+    pairs = ", ".join(f"{literal(table)}: {literal(f)}" for table, f in sorted(filters.items()))
+    return f"SELECT * FROM ({sql}) SETTINGS additional_table_filters = {{{pairs}}}"
+
+
 def run_panel(
-    wh: Warehouse, panel: Panel, ctx: QueryContext, variables: dict[str, VariableValue]
+    wh: Warehouse,
+    panel: Panel,
+    ctx: QueryContext,
+    variables: dict[str, VariableValue],
+    row_filters: Mapping[str, str] | None = None,
 ) -> list[list[dict[str, Any]]]:
-    """Each query's rows, as the data source would return them."""
-    return [wh.query(render_sql(q.sql, ctx, variables)) for q in panel.queries]
+    """Each query's rows, as the data source would return them (its database user's row
+    filters, table -> SQL condition, applied when given)."""
+    return [
+        wh.query(with_row_filters(render_sql(q.sql, ctx, variables), row_filters or {}))
+        for q in panel.queries
+    ]
 
 
 def year_context(year: int, months: int = 15) -> QueryContext:

@@ -1,11 +1,17 @@
 """The SGBV dashboard: aggregates only, small numbers suppressed in the SQL itself.
 
-Every number on it is either the grand total of SGBV activity under the dashboard's filters
-(period and region) or a cell of a one-way breakdown of that same total (by activity and
-incident type, region, month, population type, sex and age). Each breakdown is suppressed
-with :func:`dashboards.sql.suppressed` (primary and complementary suppression), so no panel
-shows a number between 1 and the threshold minus one, and no total gives a suppressed cell
-away. There is no two-way table: its row and column totals would need a far harder rule.
+Every number on it is either the grand total of SGBV activity in the period or a cell of a
+one-way breakdown of that same total (by activity and incident type, region, month,
+population type, sex and age). Each breakdown is suppressed with
+:func:`dashboards.sql.suppressed` (primary and complementary suppression), so no panel shows
+a number between 1 and the threshold minus one, and no total gives a suppressed cell away.
+There is no two-way table: its row and column totals would need a far harder rule.
+
+It reads through a data source of its own (``Context.sgbv_datasource_uid``, ClickHouse user
+``partnerhub_sgbv``: SGBV rows of ``daily_aggregates`` only) and has no template variables:
+Grafana pastes variable values into the SQL as text, and a value set in the URL could rewrite
+a query. Only the time range reaches the SQL, through macros the plugin renders from parsed
+times.
 """
 
 from __future__ import annotations
@@ -18,13 +24,12 @@ from dashboards.sql import (
     age_order,
     cell_sums,
     cells_long,
-    in_variable,
     sum_people,
     suppressed,
     where,
 )
 
-SGBV_FILTER = where("$__timeFilter(day)", in_variable("region", "region"), "kind = 'sgbv'")
+SGBV_FILTER = where("$__timeFilter(day)", "kind = 'sgbv'")
 UID = "partnerhub-sgbv"
 
 
@@ -122,6 +127,7 @@ def sgbv(ctx: Context) -> Dashboard:
         title="Partner Hub: SGBV prevention and response (suppressed)",
         description=f"SGBV aggregates with cells below {t} suppressed, complementary cells too.",
         panels=panels,
-        variables=[ctx.region_variable()],
+        variables=(),
         tags=("activity", "sgbv"),
+        datasource_uid=ctx.sgbv_datasource_uid,
     )

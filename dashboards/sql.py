@@ -4,7 +4,8 @@
 Panels read the de-duplicated tables only: ``daily_aggregates FINAL``, ``partner_activity
 FINAL``, ``alerts FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns,
 which the dashboard user may not read) and, for pipeline health and timeliness, ``facts``.
-``assistance_refs`` is never read.
+``assistance_refs`` is never read. Outside the SGBV dashboard no SGBV row is read
+(:data:`NOT_SGBV`, :data:`NOT_SGBV_TOPIC`: the database enforces the same filters).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex
 PEOPLE = " + ".join(CELLS)
 #: The daily aggregates, de-duplicated.
 AGGREGATES = "daily_aggregates FINAL"
+#: Rows that are not SGBV: the row filter the dashboard user's ``facts``, ``daily_aggregates``
+#: and ``partner_activity`` carry (``deploy/clickhouse/users.d/partnerhub.xml``).
+NOT_SGBV = "kind != 'sgbv'"
+#: Dead letters that did not arrive on an SGBV topic: the dashboard user's row filter on
+#: ``deadletters`` (partner codes hold no dot, so the pattern matches SGBV topics only).
+NOT_SGBV_TOPIC = "topic NOT LIKE 'partners.%.sgbv.v1'"
 
 
 def sum_people(condition: str | None = None) -> str:

@@ -492,20 +492,50 @@ def test_clickhouse_users_match_the_hub_and_grafana(services: dict[str, dict[str
     assert writer is not None
     assert [q.text for q in writer.iterfind("grants/query")] == [f"GRANT ALL ON {database}.*"]
 
-    datasource = yaml.safe_load(DATASOURCE.read_text(encoding="utf-8"))["datasources"][0]
-    assert datasource["uid"] == GrafanaSettings().datasource_uid
-    assert datasource["type"] == "grafana-clickhouse-datasource"
-    assert datasource["jsonData"]["defaultDatabase"] == database
-    assert datasource["secureJsonData"]["password"] == "$CLICKHOUSE_DASHBOARD_PASSWORD"
-    assert "CLICKHOUSE_DASHBOARD_PASSWORD" in environment(services["grafana"])
-    reader = root.find(f"users/{datasource['jsonData']['username']}")
-    assert reader is not None
-    grants = [q.text or "" for q in reader.iterfind("grants/query")]
+
+def test_grafana_has_one_data_source_per_clickhouse_reader(
+    services: dict[str, dict[str, Any]], env_example: dict[str, str]
+) -> None:
+    """The main data source logs in as the user without SGBV rows, the SGBV one as the user
+    with SGBV aggregates only; each password comes from .env through the environment of both
+    the clickhouse and grafana services."""
+    root = clickhouse_users()
+    database = ClickHouseSettings().database
+    grafana = GrafanaSettings()
+    sources = yaml.safe_load(DATASOURCE.read_text(encoding="utf-8"))["datasources"]
+    by_uid = {source["uid"]: source for source in sources}
+    assert sorted(by_uid) == sorted([grafana.datasource_uid, grafana.sgbv_datasource_uid])
+    assert by_uid[grafana.datasource_uid]["isDefault"] is True
+    assert by_uid[grafana.sgbv_datasource_uid]["isDefault"] is False
+    expected_users = {
+        grafana.datasource_uid: "partnerhub_dashboard",
+        grafana.sgbv_datasource_uid: "partnerhub_sgbv",
+    }
+    for uid, source in by_uid.items():
+        assert source["type"] == "grafana-clickhouse-datasource"
+        assert source["editable"] is False
+        assert source["jsonData"]["defaultDatabase"] == database
+        username = source["jsonData"]["username"]
+        assert username == expected_users[uid]
+        reader = root.find(f"users/{username}")
+        assert reader is not None, username
+        password = reader.find("password")
+        assert password is not None
+        variable = password.attrib["from_env"]
+        assert source["secureJsonData"]["password"] == f"${variable}"
+        assert variable in environment(services["grafana"])
+        assert variable in environment(services["clickhouse"])
+        assert variable in env_example
+        profile = root.find(f"profiles/{reader.findtext('profile')}")
+        assert profile is not None
+        assert profile.findtext("readonly") == "2"  # Grafana sets max_execution_time per query
+    main = root.find("users/partnerhub_dashboard")
+    assert main is not None
+    grants = [q.text or "" for q in main.iterfind("grants/query")]
     assert grants[0] == f"GRANT SELECT ON {database}.*"
-    assert all(g.startswith("REVOKE") for g in grants[1:])
-    profile = root.find(f"profiles/{reader.findtext('profile')}")
-    assert profile is not None
-    assert profile.findtext("readonly") == "2"  # Grafana sets max_execution_time per query
+    # Besides SELECT, only what table functions (VALUES) need; the rest takes away.
+    for grant in grants[1:]:
+        assert grant.startswith("REVOKE") or grant == "GRANT CREATE TEMPORARY TABLE ON *.*"
 
 
 def test_grafana_reads_dashboards_from_the_repository(

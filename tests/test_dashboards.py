@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from dashboards.catalog import dashboards
 from dashboards.common import Context
@@ -26,8 +28,8 @@ from dashboards.macros import (
 )
 from dashboards.model import Panel, Text, layout
 from dashboards.sgbv import UID as SGBV_UID
-from dashboards.sql import suppress_cells
-from partnerhub.settings import HubSettings, WorkerSettings
+from dashboards.sql import NOT_SGBV, NOT_SGBV_TOPIC, suppress_cells
+from partnerhub.settings import GrafanaSettings, HubSettings, WorkerSettings
 
 # The plugin's own test vectors (grafana/clickhouse-datasource v4.11.2,
 # pkg/macros/macros_test.go): 2014-11-12T11:45:26.123Z to 2015-11-12T11:45:26.456Z.
@@ -212,26 +214,74 @@ def test_panels_never_read_what_must_not_leave_the_warehouse() -> None:
             assert not re.search(r"\b(raw|reasons)\b", sql), (d.uid, sql)
 
 
-#: Panels outside the SGBV dashboard that read per-kind tables without excluding SGBV, and
-#: why that shows no SGBV number.
-SGBV_EXEMPT = {
-    # Completeness only asks whether a kind-month had events; it shows a percentage.
-    ("partnerhub-data-quality", "Partner scorecard"),
-    # SGBV counts and activity days are blanked in the SQL (checked on the engine).
-    ("partnerhub-data-quality", "Silent and late partners"),
-}
-
-
 def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
+    """Outside the SGBV dashboard every read of a table holding SGBV rows says, in its own
+    SQL, what the dashboard user's row filters enforce (tests/test_dashboards_access.py)."""
     for d in dashboards(default_context()):
         for title, query in d.queries():
             if d.uid == SGBV_UID:
                 assert "kind = 'sgbv'" in query.sql, title
                 assert "small_people" in query.sql, title
-            elif (d.uid, title) in SGBV_EXEMPT:
                 continue
-            elif re.search(r"daily_aggregates|partner_activity", query.sql):
-                assert re.search(r"kind != 'sgbv'|kind = '(?!sgbv)", query.sql), (d.uid, title)
+            assert not re.search(r"kind\s*=\s*'sgbv'", query.sql), (d.uid, title)
+            if re.search(r"\b(daily_aggregates|partner_activity|facts)\b", query.sql):
+                one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)
+                assert NOT_SGBV in query.sql or one_other_kind, (d.uid, title)
+            if re.search(r"\bdeadletters\b", query.sql):
+                assert NOT_SGBV_TOPIC in query.sql, (d.uid, title)
+
+
+def test_the_sgbv_dashboard_has_its_own_data_source_and_no_variables() -> None:
+    """Grafana pastes variable values into the SQL as text (a URL can set any value), so the
+    SGBV dashboard has none: only the time range, which the plugin renders from parsed times,
+    reaches its SQL. And it reads through the data source that alone may see SGBV rows."""
+    hub = HubSettings(_env_file=None)  # type: ignore[call-arg]
+    files = render(dashboards(Context.from_settings(hub)), hub.grafana.datasource_uid)
+    sgbv_uid = hub.grafana.sgbv_datasource_uid
+    model = json.loads(files[f"{SGBV_UID}.json"])
+    assert model["templating"]["list"] == []
+    assert model["links"]
+    assert all(not link["includeVars"] for link in model["links"])
+    queried = [p for p in model["panels"] if p["type"] != "text"]
+    assert queried
+    for panel in queried:
+        assert panel["datasource"]["uid"] == sgbv_uid, panel["title"]
+        assert panel["targets"]
+        for target in panel["targets"]:
+            assert target["datasource"]["uid"] == sgbv_uid, panel["title"]
+            sql = target["rawSql"]
+            # No variable of any form: $name, ${name}, [[name]]; only the plugin's $__ macros.
+            assert not re.search(r"\$(?!__)|\[\[", sql), (panel["title"], sql)
+            # Only daily_aggregates, and no table function (none is granted to its user).
+            assert set(re.findall(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", sql)) == {
+                "daily_aggregates"
+            }, panel["title"]
+            assert not re.search(r"\b(?:FROM|JOIN)\s+[A-Za-z_]\w*\s*\(", sql), panel["title"]
+
+
+def test_no_other_dashboard_uses_the_sgbv_data_source() -> None:
+    hub = HubSettings(_env_file=None)  # type: ignore[call-arg]
+    files = render(dashboards(Context.from_settings(hub)), hub.grafana.datasource_uid)
+    for name, text in files.items():
+        if name == f"{SGBV_UID}.json":
+            continue
+        model = json.loads(text)
+        uids = {
+            node["uid"] for node in _nodes(model) if isinstance(node, dict) and "uid" in node
+        } - {model["uid"]}
+        assert uids == {hub.grafana.datasource_uid}, name
+
+
+def _nodes(node: object) -> Iterator[object]:
+    yield node
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        yield from _nodes(child)
+
+
+def test_the_two_data_sources_must_differ() -> None:
+    with pytest.raises(ValidationError, match="must differ"):
+        GrafanaSettings(datasource_uid="one", sgbv_datasource_uid="one")
 
 
 def test_every_filtered_panel_uses_the_period() -> None:
@@ -241,13 +291,20 @@ def test_every_filtered_panel_uses_the_period() -> None:
                 assert "$__timeFilter(" in query.sql or "${year" in query.sql, (d.uid, title)
 
 
-def test_the_threshold_and_data_source_come_from_the_settings() -> None:
-    hub = HubSettings(_env_file=None, sgbv_threshold=11, worker=WorkerSettings(silent_days=3))  # type: ignore[call-arg]
+def test_the_threshold_and_data_sources_come_from_the_settings() -> None:
+    hub = HubSettings(  # type: ignore[call-arg]
+        _env_file=None,
+        sgbv_threshold=11,
+        worker=WorkerSettings(silent_days=3),
+        grafana=GrafanaSettings(sgbv_datasource_uid="my-sgbv"),
+    )
     files = render(dashboards(Context.from_settings(hub)), "my-clickhouse")
     sgbv = files["partnerhub-sgbv.json"]
     assert "< 11" in sgbv
     assert "< 5)" not in sgbv
-    assert '"uid": "my-clickhouse"' in sgbv
+    assert '"uid": "my-sgbv"' in sgbv
+    assert "my-clickhouse" not in sgbv
+    assert '"uid": "my-clickhouse"' in files["partnerhub-overview.json"]
     assert "partnerhub-clickhouse" not in "".join(files.values())
     assert "> 3, 'silent'" in files["partnerhub-data-quality.json"]
 

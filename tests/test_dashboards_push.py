@@ -195,6 +195,7 @@ def test_the_cli_pushes_with_the_token_and_folder_from_the_settings(
         "PARTNERHUB_GRAFANA__TOKEN": "from-settings",
         "PARTNERHUB_GRAFANA__FOLDER": "Hub Test",
         "PARTNERHUB_GRAFANA__DATASOURCE_UID": "other-clickhouse",
+        "PARTNERHUB_GRAFANA__SGBV_DATASOURCE_UID": "other-sgbv",
     }
     result = subprocess.run(
         [sys.executable, "-m", "partnerhub", "dashboards", "push", "--url", url],
@@ -208,8 +209,11 @@ def test_the_cli_pushes_with_the_token_and_folder_from_the_settings(
     assert result.returncode == 0, result.stderr
     assert f"pushed {len(UIDS)} dashboards to folder hubtest (created)" in result.stdout
     assert set(state.auth) == {"Bearer from-settings"}
+    # Two data sources: the SGBV dashboard on its own, every other one on the main one.
     saved = state.dashboards["partnerhub-sgbv"]["dashboard"]
-    assert saved["panels"][1]["datasource"]["uid"] == "other-clickhouse"
+    assert saved["panels"][1]["datasource"]["uid"] == "other-sgbv"
+    overview = state.dashboards["partnerhub-overview"]["dashboard"]
+    assert overview["panels"][1]["datasource"]["uid"] == "other-clickhouse"
 
 
 def test_the_cli_says_when_no_url_is_known() -> None:

@@ -28,6 +28,7 @@ from typing import Any
 import pyarrow as pa
 from aiokafka import AIOKafkaConsumer
 from chdb.session import Session
+from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 
 from partnerhub.settings import HubSettings
 from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex, cell_name
@@ -107,15 +108,6 @@ async def consume(
     return {"events": n, "first_batch": first_batch, "seconds": seconds}
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM), in MiB. Not ``ru_maxrss``: that one keeps
-    the parent's peak across fork and exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("group", help="consumer group (use a fresh one)")
@@ -135,7 +127,7 @@ def main() -> None:
         session.close()
     if stored < args.expected:
         raise SystemExit(f"only {stored} of {args.expected} rows are in bare_facts")
-    result["peak_rss_mb"] = peak_rss_mb()
+    result["peak_rss_mb"] = memory_mb()[1]
     args.result_file.write_text(json.dumps(result))
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 
 from partnerhub.settings import HubSettings
 from streams.app import faust_options, partner_topics
@@ -43,7 +44,7 @@ def build_app(group: str, expected: int, result_file: Path, take: int | None) ->
 
     def finish() -> None:
         seconds = time.perf_counter() - state["first"]
-        peak = peak_rss_mb()
+        peak = memory_mb()[1]
         result = {
             "events": state["n"],
             "first_batch": state["first_batch"],
@@ -68,15 +69,6 @@ def build_app(group: str, expected: int, result_file: Path, take: int | None) ->
                 counted(len(events))
 
     return app
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM), in MiB. Not ``ru_maxrss``: that one keeps
-    the parent's peak across fork and exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> None:

@@ -51,6 +51,7 @@ from typing import Any
 
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -150,15 +151,6 @@ def stop(*processes: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
-
-
-def memory_mb(pid: int) -> tuple[float, float]:
-    """Resident and peak resident memory (VmRSS, VmHWM) of a live process, in MiB."""
-    fields = dict(
-        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-    )
-    rss, hwm = (int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
-    return rss, hwm
 
 
 def get(port: int, path: str, timeout: float = 10.0) -> str | None:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import argparse
 import gc
 import random
-import resource
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from kafka import KafkaProducer
+from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 from pydantic_core import to_json
 
 from partnerhub.broker import LocalBroker
@@ -76,11 +76,6 @@ def make_events(n: int, seed: int = 2006) -> list[dict[str, Any]]:
             }
         )
     return events
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class Timer:
@@ -166,7 +161,7 @@ def main() -> None:
     print(f"SDK (validating):  {n / sdk_wall:10,.0f}  {n / sdk_cpu:10,.0f}")
     ratios = f"{bare_wall / sdk_wall:10.2f}  {bare_cpu / sdk_cpu:10.2f}"
     print(f"ratio SDK/bare:    {ratios}  (goal >= 0.7)")
-    print(f"peak RSS:          {peak_rss_mb():10.0f} MiB")
+    print(f"peak RSS:          {memory_mb()[1]:10.0f} MiB")
 
 
 if __name__ == "__main__":

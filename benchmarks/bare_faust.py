@@ -30,7 +30,10 @@ from streams.app import faust_options, partner_topics
 def build_app(group: str, expected: int, result_file: Path, take: int | None) -> faust.App:
     """The bare app: one agent over the hub's partner topics that decodes and counts."""
     settings = HubSettings()
-    options = {**faust_options(settings), "web_enabled": False}
+    options = {
+        **faust_options(settings.kafka, settings.worker, settings.data_dir),
+        "web_enabled": False,
+    }
     app = faust.App(group, **options)
     topic = app.topic(*partner_topics(settings.registry()), value_serializer="raw")
     state: dict[str, Any] = {"n": 0, "first": None, "first_batch": 0}

@@ -55,13 +55,18 @@ from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from partnerhub.broker import LocalBroker, die_with_parent, free_port
-from partnerhub.settings import ClickHouseSettings, HubSettings, KafkaSettings, WorkerSettings
+from broker import clients
+from broker.lag import committed_offsets, group_lag, high_watermarks
+from broker.process import die_with_parent, free_port
+from broker.settings import KafkaSettings
+from broker.tansu import LocalBroker
+from broker.topics import sync_topics
+from partnerhub.settings import HubSettings
 from partnerhub.stack import child_env
-from partnerhub.topics import sync_topics
 from producers.simulator import Message, SimulationSpec, publish, simulate
 from streams.app import APP_ID, partner_topics
-from streams.lag import committed_offsets, group_lag, high_watermarks
+from streams.settings import WorkerSettings
+from warehouse.settings import ClickHouseSettings
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -203,7 +208,7 @@ def forget_group(kafka: KafkaSettings, group: str) -> None:
     (Tansu refuses offset commits from outside a group that once had members, so the group
     cannot be rewound; deleting it works, once its members have left.)
     """
-    admin = KafkaAdminClient(**kafka.client_kwargs())
+    admin = clients.admin(kafka)
     try:
         wait_until(lambda: _deleted(admin, group), timeout=30, what=f"group {group} to be deleted")
     finally:

@@ -19,13 +19,13 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from kafka import KafkaProducer
 from procstat import memory_mb  # a sibling module: scripts run from benchmarks/
 from pydantic_core import to_json
 
-from partnerhub.broker import LocalBroker
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import sync_topics
+from broker import clients
+from broker.settings import KafkaSettings
+from broker.tansu import LocalBroker
+from broker.topics import sync_topics
 from producers.sdk import PRODUCER_OPTIONS, Publisher
 from schemas import refdata
 from schemas.topics import topic_for
@@ -108,7 +108,7 @@ def run_sdk(
 def run_bare(settings: KafkaSettings, options: dict[str, Any], values: list[bytes]) -> Timer:
     """Time a bare KafkaProducer sending and getting acknowledged pre-serialized values."""
     topic, key = topic_for(PARTNER, "assistance"), PARTNER.encode()
-    producer = KafkaProducer(**settings.client_kwargs(), **options)
+    producer = clients.producer(settings, **options)
     try:
         for value in values[:1000]:
             producer.send(topic, value=value, key=key)

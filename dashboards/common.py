@@ -16,8 +16,6 @@ from dashboards.sql import (
     regions_table,
     where,
 )
-from partnerhub.settings import HubSettings
-from schemas import refdata
 from schemas.refdata import Origin, Partner, Region, Target
 from schemas.vocabulary import PopulationType
 
@@ -34,20 +32,6 @@ class Context:
     targets: Sequence[Target]
     #: The Grafana data source that alone may read SGBV rows (the SGBV dashboard's).
     sgbv_datasource_uid: str
-
-    @classmethod
-    def from_settings(cls, settings: HubSettings) -> Context:
-        """The context of the hub's settings: threshold, silence, the registry and the SGBV
-        data source in force."""
-        return cls(
-            sgbv_threshold=settings.sgbv_threshold,
-            silent_days=settings.worker.silent_days,
-            partners=settings.registry(),
-            regions=refdata.regions(),
-            origins=refdata.origins(),
-            targets=refdata.targets(),
-            sgbv_datasource_uid=settings.grafana.sgbv_datasource_uid,
-        )
 
     def partner(self, column: str = "partner_id") -> str:
         """SQL: the partner's name (its code when it is not in the registry)."""

@@ -1,4 +1,7 @@
-"""One typed settings model for the whole hub.
+"""One typed settings model for the whole hub, composed of the parts each layer owns.
+
+The Kafka seam owns ``kafka`` (:mod:`broker.settings`), the warehouse ``clickhouse``, the worker
+``worker``, the dashboards ``grafana``; this module only composes them and reads the environment.
 
 Values come from keyword arguments (tests), then ``PARTNERHUB_*`` environment variables with
 ``__`` between nested parts (``PARTNERHUB_KAFKA__BOOTSTRAP=broker:9092``), then a ``.env`` file.
@@ -7,113 +10,28 @@ Values come from keyword arguments (tests), then ``PARTNERHUB_*`` environment va
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from broker.settings import TIMINGS, KafkaSettings, KafkaTimings
+from dashboards.common import Context
+from dashboards.settings import GrafanaSettings
+from rollups.settings import RollupSettings
 from schemas import refdata
 from schemas.refdata import Partner
+from streams.settings import WorkerSettings
+from warehouse.settings import ClickHouseSettings
 
-
-class KafkaTimings(BaseModel):
-    """Consumer-group timings, in seconds."""
-
-    session_timeout: float
-    heartbeat_interval: float
-    rebalance_timeout: float
-    commit_interval: float
-
-
-#: The local broker (Tansu) lets a group join after about half the session timeout, so short
-#: timings make tests and the demo start in seconds. Production keeps Kafka-sane values.
-TIMINGS: dict[str, KafkaTimings] = {
-    "local": KafkaTimings(
-        session_timeout=2.0, heartbeat_interval=0.2, rebalance_timeout=1.0, commit_interval=0.5
-    ),
-    "production": KafkaTimings(
-        session_timeout=30.0, heartbeat_interval=3.0, rebalance_timeout=60.0, commit_interval=2.8
-    ),
-}
-
-
-class KafkaSettings(BaseModel):
-    bootstrap: str = "localhost:9092"
-    security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
-    username: str | None = None
-    password: SecretStr | None = None
-    #: Partitions of each partner topic created by ``partners sync``.
-    partitions: int = Field(3, ge=1)
-    replication_factor: int = Field(1, ge=1)
-    #: ``local`` for Tansu and tests; ``production`` for Apache Kafka.
-    profile: Literal["local", "production"] = "local"
-
-    @property
-    def timings(self) -> KafkaTimings:
-        return TIMINGS[self.profile]
-
-    def client_kwargs(self) -> dict[str, Any]:
-        """Connection keyword arguments for kafka-python clients (producer, consumer, admin)."""
-        kwargs: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap.split(","),
-            "security_protocol": self.security_protocol,
-        }
-        if self.security_protocol.startswith("SASL"):
-            kwargs["sasl_mechanism"] = self.sasl_mechanism
-            kwargs["sasl_plain_username"] = self.username
-            kwargs["sasl_plain_password"] = (
-                self.password.get_secret_value() if self.password else None
-            )
-        return kwargs
-
-
-class ClickHouseSettings(BaseModel):
-    #: ``None`` means the embedded engine (chdb) in ``<data_dir>/warehouse``; otherwise a server
-    #: URL such as ``http://writer:secret@clickhouse:8123/partnerhub``.
-    url: str | None = None
-    database: str = "partnerhub"
-    username: str | None = None
-    password: SecretStr | None = None
-
-
-class GrafanaSettings(BaseModel):
-    url: str | None = None
-    token: SecretStr | None = None
-    folder: str = "Partner Hub"
-    #: The warehouse as every dashboard but the SGBV one reads it (ClickHouse user
-    #: ``partnerhub_dashboard``, which cannot read SGBV rows).
-    datasource_uid: str = "partnerhub-clickhouse"
-    #: The SGBV dashboard's own data source (user ``partnerhub_sgbv``: SGBV daily aggregates
-    #: only). A dashboard with template variables must never use it.
-    sgbv_datasource_uid: str = "partnerhub-clickhouse-sgbv"
-
-    @model_validator(mode="after")
-    def _distinct_datasources(self) -> GrafanaSettings:
-        if self.sgbv_datasource_uid == self.datasource_uid:
-            raise ValueError(
-                "grafana.sgbv_datasource_uid must differ from grafana.datasource_uid: "
-                "SGBV rows may be read only through their own data source"
-            )
-        return self
-
-
-class WorkerSettings(BaseModel):
-    #: A sink batch is written when it holds this many events or is this old, whichever first.
-    batch_size: int = Field(5000, ge=1)
-    batch_seconds: float = Field(0.5, gt=0)
-    #: Port of the worker's status API (``/status``, ``/metrics``).
-    web_port: int = Field(6066, ge=0, le=65535)
-    #: Address the status API binds to (``0.0.0.0`` inside a container).
-    web_host: str = "127.0.0.1"
-    #: A partner with no report for this many days raises a silent-partner alert.
-    silent_days: int = Field(45, ge=1)
-    #: How often the leader checks for silent partners, in seconds.
-    silent_check_seconds: float = Field(300.0, gt=0)
-    #: The month's roll-up is run this many days after the month ends.
-    rollup_after_days: int = Field(5, ge=0)
-    #: How often the leader looks for roll-ups due (new months, late corrections), in seconds.
-    rollup_check_seconds: float = Field(3600.0, gt=0)
+__all__ = [
+    "TIMINGS",
+    "ClickHouseSettings",
+    "GrafanaSettings",
+    "HubSettings",
+    "KafkaSettings",
+    "KafkaTimings",
+    "WorkerSettings",
+]
 
 
 class HubSettings(BaseSettings):
@@ -144,3 +62,25 @@ class HubSettings(BaseSettings):
         if self.registry_path is not None:
             return refdata.load_partners(self.registry_path)
         return refdata.partners()
+
+    def rollups(self) -> RollupSettings:
+        """What the roll-ups need: registry, SGBV threshold, schedule delay, default folder."""
+        return RollupSettings(
+            registry=self.registry(),
+            sgbv_threshold=self.sgbv_threshold,
+            after_days=self.worker.rollup_after_days,
+            folder=self.data_dir / "rollups",
+        )
+
+    def dashboard_context(self) -> Context:
+        """The dashboards' build context: threshold, silence, the registry and the SGBV data
+        source in force."""
+        return Context(
+            sgbv_threshold=self.sgbv_threshold,
+            silent_days=self.worker.silent_days,
+            partners=self.registry(),
+            regions=refdata.regions(),
+            origins=refdata.origins(),
+            targets=refdata.targets(),
+            sgbv_datasource_uid=self.grafana.sgbv_datasource_uid,
+        )

@@ -16,9 +16,10 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from partnerhub.broker import LocalBroker, die_with_parent, free_port, stop_process
+from broker.process import die_with_parent, free_port, stop_process
+from broker.tansu import LocalBroker
+from broker.topics import SyncResult, sync_topics
 from partnerhub.settings import HubSettings
-from partnerhub.topics import SyncResult, sync_topics
 from warehouse.client import open_warehouse
 from warehouse.migrate import migrate
 
@@ -88,7 +89,7 @@ class LocalStack:
             self.broker = LocalBroker(log_file=self.logs / "tansu.log").start()
             self.settings.kafka.bootstrap = self.broker.bootstrap
         self.topics = sync_topics(self.settings.kafka, self.settings.registry())
-        wh = open_warehouse(self.settings)
+        wh = open_warehouse(self.settings.clickhouse, self.settings.data_dir)
         try:
             migrate(wh)
         finally:

@@ -1,6 +1,6 @@
 """Publish activity events to the hub: a kafka-python producer bound to one partner.
 
-    from partnerhub.settings import KafkaSettings
+    from broker.settings import KafkaSettings
     from producers.sdk import Publisher
 
     with Publisher("kzlegal", KafkaSettings(bootstrap="broker:9092")) as publisher:
@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from partnerhub.settings import KafkaSettings
+from broker import clients
+from broker.clients import PRODUCER_OPTIONS
+from broker.settings import KafkaSettings
 from producers.prepare import Clock, Prepared, Publishable, attribute, prepare, utc_now
 from schemas import refdata
 from schemas.contract import latest_day
@@ -50,22 +51,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Producer settings shared by the SDK and its benchmark. Durability: every in-sync replica
-#: acknowledges, and idempotence keeps retries from writing a record twice. Throughput: the
-#: kafka-python client is CPU-bound, so larger lz4-compressed batches (few requests, each
-#: cheap to build) beat everything else; see ``benchmarks/producer.py`` for the figures.
-PRODUCER_OPTIONS: dict[str, Any] = {
-    "acks": "all",
-    "enable_idempotence": True,
-    "max_in_flight_requests_per_connection": 5,  # the most idempotence allows
-    "compression_type": "lz4",
-    "linger_ms": 20,
-    "batch_size": 256 * 1024,
-    # Partners never create topics (``partnerhub partners sync`` does); Tansu ignores this.
-    "allow_auto_create_topics": False,
-    # How long one publish may block waiting for a topic's metadata.
-    "max_block_ms": 20_000,
-}
 #: After a topic's metadata could not be had, publishes to it fail at once for this long.
 UNAVAILABLE_SECONDS = 30.0
 
@@ -199,10 +184,9 @@ class Publisher:
         self._key = partner_id.encode()
         self._closed = False
         self._unavailable: dict[str, tuple[float, str]] = {}  # topic -> (since, why)
-        options = {**settings.client_kwargs(), **PRODUCER_OPTIONS, **(producer_options or {})}
         why: str | None = None
         try:
-            self._producer = KafkaProducer(**options)
+            self._producer = clients.producer(settings, **(producer_options or {}))
         except KafkaError as error:
             why = str(error)  # raised below, so that no traceback keeps the failed client alive
         if why is not None:

@@ -10,13 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from partnerhub.settings import HubSettings
 from rollups.compute import TIMELY_DAYS, Rollup, compute_rollup
 from rollups.render_csv import render_csv
 from rollups.render_html import render_html
 from rollups.render_hxl import render_hxl
 from rollups.render_xlsx import render_xlsx
 from rollups.report import Report, build_report
+from rollups.settings import RollupSettings
 from rollups.store import Version, save
 from schemas.refdata import targets
 from streams.clock import Clock
@@ -41,11 +41,6 @@ class RollupRun:
     created: bool
     report: Report
     files: dict[str, Path] = field(default_factory=dict)
-
-
-def output_folder(settings: HubSettings) -> Path:
-    """Where roll-up files go by default: ``<data_dir>/rollups``."""
-    return settings.data_dir / "rollups"
 
 
 def file_names(month: str, version: int) -> dict[str, str]:
@@ -85,7 +80,7 @@ def _write_text(path: Path, text: str) -> None:
 
 def run_rollup(
     wh: Warehouse,
-    settings: HubSettings,
+    settings: RollupSettings,
     month: str,
     *,
     clock: Clock,
@@ -96,11 +91,14 @@ def run_rollup(
 ) -> RollupRun:
     """Compute ``month`` (which must have ended), store it as its next version unless nothing
     changed, and write its outputs into ``out_dir`` when given. Raises
-    :class:`rollups.compute.RollupError` for a month not yet ended."""
+    :class:`rollups.compute.RollupError` for a month not yet ended.
+
+    Only computing and storing use ``wh``; a caller that shares the warehouse with others (the
+    worker) passes no ``out_dir`` and renders with :func:`write_outputs` after releasing it."""
     now = clock()
     if progress:
         progress("compute")
-    registry = settings.registry()
+    registry = settings.registry
     rollup = compute_rollup(
         wh, month, registry=registry, targets=targets(), now=now, timely_days=timely_days
     )

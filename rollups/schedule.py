@@ -13,10 +13,10 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 
-from partnerhub.settings import HubSettings
 from rollups import queries
 from rollups.months import due_at, month_name, months_between, parse_month, previous_month
-from rollups.produce import RollupRun, output_folder, run_rollup, write_outputs
+from rollups.produce import RollupRun, run_rollup, write_outputs
+from rollups.settings import RollupSettings
 from rollups.store import Version, latest_versions
 from streams.clock import Clock
 from warehouse.client import Warehouse
@@ -63,17 +63,10 @@ def _reference(version: Version) -> datetime:
     return version.facts_through or version.created_at
 
 
-def run_due_rollups(
-    wh: Warehouse,
-    settings: HubSettings,
-    clock: Clock,
-    *,
-    out_dir: Path | None = None,
-) -> list[RollupRun]:
-    """Make every roll-up due now: first versions of months past their delay, and new
-    versions of months whose facts changed (nothing before the first month with facts).
-    Each new version's files go to ``out_dir`` (default ``<data_dir>/rollups``), a folder per
-    month. Returns the runs made."""
+def store_due_rollups(wh: Warehouse, settings: RollupSettings, clock: Clock) -> list[RollupRun]:
+    """Compute and store every roll-up due now, writing no file: first versions of months past
+    their delay, and new versions of months whose facts changed (nothing before the first month
+    with facts). Returns the runs made; render them with :func:`write_new_versions`."""
     now = clock()
     versions = latest_versions(wh)
     first_day = queries.first_fact_day(wh)
@@ -83,16 +76,9 @@ def run_due_rollups(
         changed = changed_months(versions, queries.touched_months(wh, earliest))
     else:
         changed = []
-    due = due_months(now, settings.worker.rollup_after_days, versions, since=first) if first else []
+    due = due_months(now, settings.after_days, versions, since=first) if first else []
     months = sorted(set(due) | set(changed))
-    folder = out_dir or output_folder(settings)
-    runs = []
-    for month in months:
-        run = run_rollup(wh, settings, month, clock=clock, created_by="schedule")
-        if run.created:
-            files = write_outputs(run.report, folder / month)
-            run = RollupRun(run.rollup, run.version, run.created, run.report, files)
-        runs.append(run)
+    runs = [run_rollup(wh, settings, month, clock=clock, created_by="schedule") for month in months]
     if months:
         log.info(
             "scheduled roll-ups: %d due, %d changed, %d new versions",
@@ -101,3 +87,23 @@ def run_due_rollups(
             sum(r.created for r in runs),
         )
     return runs
+
+
+def write_new_versions(runs: Collection[RollupRun], folder: Path) -> list[RollupRun]:
+    """Render the files of every newly created version into ``folder/<month>``; needs no
+    warehouse, so the worker calls it after releasing the warehouse."""
+    out = []
+    for run in runs:
+        if run.created:
+            files = write_outputs(run.report, folder / run.version.month)
+            run = RollupRun(run.rollup, run.version, run.created, run.report, files)
+        out.append(run)
+    return out
+
+
+def run_due_rollups(
+    wh: Warehouse, settings: RollupSettings, clock: Clock, *, out_dir: Path | None = None
+) -> list[RollupRun]:
+    """Store every roll-up due now and write each new version's files into ``out_dir``
+    (default ``settings.folder``), a folder per month. For callers that own the warehouse."""
+    return write_new_versions(store_due_rollups(wh, settings, clock), out_dir or settings.folder)

@@ -17,39 +17,69 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import faust
 
-from partnerhub.settings import HubSettings
+from broker.settings import KafkaSettings
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
-from streams.clock import Clock, shifted_clock, system_clock
+from streams.clock import Clock, system_clock
 from streams.metrics import WorkerMetrics
+from streams.settings import WorkerSettings
 from streams.signals import NO_MONTH, check_silent_partners
 from streams.sink import Batch, Sink
 from streams.status import lag_status, warehouse_status, worker_status
 from streams.transform import Meta, Outcome, Row, process
-from warehouse.client import Warehouse, WarehouseError, open_warehouse
+from warehouse.client import Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
 
 APP_ID = "partnerhub-worker"
+T = TypeVar("T")
 
 
-def faust_options(settings: HubSettings) -> dict[str, Any]:
-    """Keyword arguments for ``faust.App`` from the hub's settings."""
-    kafka = settings.kafka
+class WarehouseReader(Protocol):
+    """Runs a query on the worker's warehouse between writes (blocking: call it in a thread)."""
+
+    def read(self, query: Callable[[Warehouse], T]) -> T: ...
+
+
+@dataclass(frozen=True)
+class LeaderTask:
+    """Periodic work only the group's leader runs (e.g. the monthly roll-ups), given a reader."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[WarehouseReader], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker is built from; ``partnerhub`` composes it from the hub's settings."""
+
+    kafka: KafkaSettings
+    worker: WorkerSettings
+    registry: Mapping[str, Partner]
+    data_dir: Path
+    open_warehouse: Callable[[], Warehouse]
+    clock: Clock = system_clock
+    leader_tasks: Sequence[LeaderTask] = field(default=())
+
+
+def faust_options(kafka: KafkaSettings, worker: WorkerSettings, data_dir: Path) -> dict[str, Any]:
+    """Keyword arguments for ``faust.App`` from the Kafka and worker settings."""
     timings = kafka.timings
     options: dict[str, Any] = {
         "broker": [f"kafka://{host}" for host in kafka.bootstrap.split(",")],
         "key_serializer": "raw",
         "value_serializer": "raw",
         "store": "memory://",
-        "datadir": str(settings.data_dir / "faust"),
+        "datadir": str(data_dir / "faust"),
         "broker_session_timeout": timings.session_timeout,
         "broker_heartbeat_interval": timings.heartbeat_interval,
         "broker_rebalance_timeout": timings.rebalance_timeout,
@@ -58,10 +88,10 @@ def faust_options(settings: HubSettings) -> dict[str, Any]:
         # Topics are created by `partnerhub partners sync`, with the partitions it is told.
         "topic_allow_declare": False,
         "producer_acks": -1,
-        "web_enabled": settings.worker.web_port > 0,
-        "web_port": settings.worker.web_port,
-        "web_bind": settings.worker.web_host,
-        "web_host": settings.worker.web_host,
+        "web_enabled": worker.web_port > 0,
+        "web_port": worker.web_port,
+        "web_bind": worker.web_host,
+        "web_host": worker.web_host,
     }
     if kafka.security_protocol.startswith("SASL"):
         options["broker_credentials"] = faust.SASLCredentials(
@@ -111,22 +141,11 @@ def alert_message(alert: Row) -> bytes:
     ).encode()
 
 
-def settings_clock(settings: HubSettings) -> Clock:
-    """The real clock, or one started at ``settings.start_time`` for demos and replays."""
-    return shifted_clock(settings.start_time) if settings.start_time else system_clock
-
-
-def create_worker(
-    settings: HubSettings,
-    *,
-    clock: Clock | None = None,
-    warehouse: Callable[[], Warehouse] | None = None,
-) -> Worker:
-    """Build the worker: app, agent, dead-letter and alert publishing, sink, from settings."""
-    clock = clock or settings_clock(settings)
-    registry = settings.registry()
+def create_worker(spec: WorkerSpec) -> Worker:
+    """Build the worker: app, agent, dead-letter and alert publishing, sink, timers, pages."""
+    clock, registry, settings = spec.clock, spec.registry, spec.worker
     topics = partner_topics(registry)
-    app = faust.App(APP_ID, **faust_options(settings))
+    app = faust.App(APP_ID, **faust_options(spec.kafka, settings, spec.data_dir))
     metrics = WorkerMetrics()
     deadletter_topic = app.topic(DEADLETTER_TOPIC)
 
@@ -156,13 +175,13 @@ def create_worker(
         await asyncio.gather(*sent)
 
     sink = Sink(
-        warehouse or (lambda: open_warehouse(settings)),
+        spec.open_warehouse,
         publish_deadletters,
         metrics,
         publish_alerts=publish_alerts,
         clock=clock,
     )
-    size, within = settings.worker.batch_size, settings.worker.batch_seconds
+    size, within = settings.batch_size, settings.batch_seconds
 
     @app.agent(app.topic(*topics), name="ingest")
     async def ingest(stream: faust.StreamT[bytes]) -> None:
@@ -176,41 +195,24 @@ def create_worker(
             await sink.write(Batch.of(outcomes))
             # take_events acks `events` when this loop asks for the next batch.
 
-    @app.timer(settings.worker.silent_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
+    @app.timer(settings.silent_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
     async def silent_partners() -> None:
         now = clock()
         try:
             alerts = await asyncio.to_thread(
                 sink.read,
-                lambda wh: check_silent_partners(wh, registry, now, settings.worker.silent_days),
+                lambda wh: check_silent_partners(wh, registry, now, settings.silent_days),
             )
             await sink.raise_alerts(alerts)
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
-    @app.timer(settings.worker.rollup_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
-    async def monthly_rollups() -> None:
-        from rollups.schedule import run_due_rollups  # only the leader's timer needs it
-
-        try:
-            runs = await asyncio.to_thread(
-                sink.read, lambda wh: run_due_rollups(wh, settings, clock)
-            )
-        except WarehouseError as error:  # the next tick tries again
-            log.warning("scheduled roll-ups skipped: %s", error)
-            return
-        for run in runs:
-            if run.created:
-                log.info(
-                    "roll-up %s version %d written: %s",
-                    run.version.month,
-                    run.version.version,
-                    run.files.get("html"),
-                )
+    for task in spec.leader_tasks:
+        _add_leader_task(app, task, sink)
 
     @app.page("/status")
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        lag = await asyncio.to_thread(lag_status, settings.kafka, APP_ID, topics)
+        lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
             stored: dict[str, Any] = await asyncio.to_thread(sink.read, warehouse_status)
         except WarehouseError as error:
@@ -226,9 +228,22 @@ def create_worker(
     return Worker(app=app, sink=sink, metrics=metrics, topics=topics)
 
 
-def run_worker(settings: HubSettings, *, loglevel: str = "WARNING") -> None:
+def _add_leader_task(app: faust.App, task: LeaderTask, reader: WarehouseReader) -> None:
+    """Run ``task`` every ``task.every_seconds`` on the leader; a failed run waits for the next."""
+
+    async def run() -> None:
+        try:
+            await task.run(reader)
+        except WarehouseError as error:  # the next tick tries again
+            log.warning("%s skipped: %s", task.name, error)
+
+    run.__name__ = run.__qualname__ = f"leader_{task.name}"  # Faust names timers by function
+    app.timer(task.every_seconds, on_leader=True)(run)
+
+
+def run_worker(spec: WorkerSpec, *, loglevel: str = "WARNING") -> None:
     """Run the worker in the foreground until SIGINT/SIGTERM; it stops cleanly on either."""
-    worker = create_worker(settings)
+    worker = create_worker(spec)
     log.info("subscribing to %d partner topics", len(worker.topics))
     runner = faust.Worker(worker.app, loglevel=loglevel, quiet=True)
     try:

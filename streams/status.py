@@ -6,8 +6,8 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from partnerhub.settings import KafkaSettings
-from streams.lag import group_lag, lag_by_topic
+from broker.lag import group_lag, lag_by_topic
+from broker.settings import KafkaSettings
 from streams.metrics import WorkerMetrics
 from warehouse.client import Warehouse
 from warehouse.facts import deadletter_counts, table_counts

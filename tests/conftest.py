@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from partnerhub.broker import LocalBroker
+from broker.tansu import LocalBroker
 
 
 @pytest.fixture

@@ -15,10 +15,12 @@ from typing import Any, TypeVar
 
 from kafka import KafkaConsumer, TopicPartition
 
-from partnerhub.broker import free_port
-from partnerhub.settings import HubSettings, KafkaSettings, WorkerSettings
+from broker.process import free_port
+from broker.settings import KafkaSettings
+from partnerhub.settings import HubSettings
 from partnerhub.stack import child_env
 from producers.simulator import Simulation
+from streams.settings import WorkerSettings
 from streams.sink import ingest_messages
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.migrate import migrate

@@ -32,8 +32,9 @@ with warnings.catch_warnings():
     # kafka-python 3.0 calls a deprecated importlib API when imported; until pyproject's
     # filterwarnings ignores DeprecationWarning from kafka.*, keep it from failing collection.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from partnerhub.provision import check_hub_user
-from partnerhub.settings import ClickHouseSettings, GrafanaSettings
+    from broker.provision import check_hub_user
+from dashboards.settings import GrafanaSettings
+from warehouse.settings import ClickHouseSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -27,9 +27,11 @@ from dashboards.macros import (
     render_sql,
 )
 from dashboards.model import Panel, Text, layout
+from dashboards.settings import GrafanaSettings
 from dashboards.sgbv import UID as SGBV_UID
 from dashboards.sql import NOT_SGBV, NOT_SGBV_TOPIC, suppress_cells
-from partnerhub.settings import GrafanaSettings, HubSettings, WorkerSettings
+from partnerhub.settings import HubSettings
+from streams.settings import WorkerSettings
 
 # The plugin's own test vectors (grafana/clickhouse-datasource v4.11.2,
 # pkg/macros/macros_test.go): 2014-11-12T11:45:26.123Z to 2015-11-12T11:45:26.456Z.
@@ -39,7 +41,7 @@ PLUGIN = QueryContext(FROM, TO, timedelta(seconds=20))
 
 
 def default_context() -> Context:
-    return Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+    return HubSettings(_env_file=None).dashboard_context()  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +238,7 @@ def test_the_sgbv_dashboard_has_its_own_data_source_and_no_variables() -> None:
     SGBV dashboard has none: only the time range, which the plugin renders from parsed times,
     reaches its SQL. And it reads through the data source that alone may see SGBV rows."""
     hub = HubSettings(_env_file=None)  # type: ignore[call-arg]
-    files = render(dashboards(Context.from_settings(hub)), hub.grafana.datasource_uid)
+    files = render(dashboards(hub.dashboard_context()), hub.grafana.datasource_uid)
     sgbv_uid = hub.grafana.sgbv_datasource_uid
     model = json.loads(files[f"{SGBV_UID}.json"])
     assert model["templating"]["list"] == []
@@ -261,7 +263,7 @@ def test_the_sgbv_dashboard_has_its_own_data_source_and_no_variables() -> None:
 
 def test_no_other_dashboard_uses_the_sgbv_data_source() -> None:
     hub = HubSettings(_env_file=None)  # type: ignore[call-arg]
-    files = render(dashboards(Context.from_settings(hub)), hub.grafana.datasource_uid)
+    files = render(dashboards(hub.dashboard_context()), hub.grafana.datasource_uid)
     for name, text in files.items():
         if name == f"{SGBV_UID}.json":
             continue
@@ -298,7 +300,7 @@ def test_the_threshold_and_data_sources_come_from_the_settings() -> None:
         worker=WorkerSettings(silent_days=3),
         grafana=GrafanaSettings(sgbv_datasource_uid="my-sgbv"),
     )
-    files = render(dashboards(Context.from_settings(hub)), "my-clickhouse")
+    files = render(dashboards(hub.dashboard_context()), "my-clickhouse")
     sgbv = files["partnerhub-sgbv.json"]
     assert "< 11" in sgbv
     assert "< 5)" not in sgbv

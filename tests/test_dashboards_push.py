@@ -19,14 +19,13 @@ from typing import Any
 import pytest
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.push import PushError, connect, folder_uid, push
 from partnerhub.settings import HubSettings
 
 pytestmark = pytest.mark.grafana
 
 SETTINGS = HubSettings(_env_file=None)  # type: ignore[call-arg]
-MODELS = [d.to_json("partnerhub-clickhouse") for d in dashboards(Context.from_settings(SETTINGS))]
+MODELS = [d.to_json("partnerhub-clickhouse") for d in dashboards(SETTINGS.dashboard_context())]
 UIDS = [m["uid"] for m in MODELS]
 ROOT = Path(__file__).resolve().parent.parent
 

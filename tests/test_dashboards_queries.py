@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.macros import QueryContext, VariableValue, render_sql
 from dashboards.model import Dashboard, Panel
 from dashboards.queries import (
@@ -34,7 +33,7 @@ from warehouse.facts import write_alerts
 pytestmark = pytest.mark.clickhouse
 
 SETTINGS = HubSettings(_env_file=None)  # type: ignore[call-arg]
-CONTEXT = Context.from_settings(SETTINGS)
+CONTEXT = SETTINGS.dashboard_context()
 DASHBOARDS = dashboards(CONTEXT)
 #: The simulated year and a little after it (late reports, alerts raised in 2007).
 PERIOD = year_context(2006, months=15)

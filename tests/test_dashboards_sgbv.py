@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.macros import QueryContext
 from dashboards.model import Dashboard, Panel
 from dashboards.queries import dashboard_variables, panels, run_panel, small_numbers, year_context
@@ -30,7 +29,7 @@ from warehouse.tables import AGGREGATE_COLUMNS
 
 pytestmark = pytest.mark.clickhouse
 
-CONTEXT = Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+CONTEXT = HubSettings(_env_file=None).dashboard_context()  # type: ignore[call-arg]
 PERIOD = year_context(2006, months=12)
 REGIONS = ("KZ-75", "KZ-19", "KZ-71", "KZ-79")
 

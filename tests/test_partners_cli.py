@@ -9,9 +9,9 @@ import pytest
 from kafka import KafkaAdminClient
 from typer.testing import CliRunner, Result
 
+from broker.settings import KafkaSettings
+from broker.topics import registry_topics, sync_topics
 from partnerhub.cli import app
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import registry_topics, sync_topics
 from schemas import refdata
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
+from broker.lag import high_watermarks, wait_for_drain
+from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
-from partnerhub.topics import sync_topics
 from producers.simulator import Simulation, SimulationSpec, publish, simulate
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.app import APP_ID, partner_topics
-from streams.lag import high_watermarks, wait_for_drain
 from tests.support import (
     consume,
     hub_settings,

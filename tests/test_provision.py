@@ -35,7 +35,7 @@ with warnings.catch_warnings():
     )
     from kafka.errors import TopicAuthorizationFailedError
 
-    from partnerhub.provision import (
+    from broker.provision import (
         DEFAULT_WORKER_USER,
         WORKER_GROUP,
         Grant,
@@ -52,8 +52,8 @@ with warnings.catch_warnings():
         unplanned_grants,
     )
 
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import ensure_topics, registry_topics
+from broker.settings import KafkaSettings
+from broker.topics import ensure_topics, registry_topics
 from schemas import refdata
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC

@@ -16,10 +16,10 @@ from openpyxl import load_workbook
 from support import PARTNERHUB
 from typer.testing import CliRunner, Result
 
+from broker.settings import KafkaSettings
+from broker.topics import sync_topics
 from partnerhub.cli import app
 from partnerhub.cli.common import CliError
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import sync_topics
 from producers.refs import KEY_ENV, beneficiary_ref
 from schemas.topics import topic_for
 from schemas.vocabulary import Kind

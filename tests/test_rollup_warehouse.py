@@ -21,7 +21,7 @@ import hxl
 import openpyxl
 import pytest
 
-from partnerhub.settings import HubSettings, WorkerSettings
+from partnerhub.settings import HubSettings
 from producers.simulator import Simulation, SimulationSpec, simulate
 from rollups.compute import RollupError, compute_rollup
 from rollups.model import COUNTS, KEY
@@ -33,6 +33,7 @@ from rollups.tables import ROW_COLUMNS
 from rollups.tables import TABLES as ROLLUP_TABLES
 from schemas.refdata import targets
 from schemas.vocabulary import CELLS
+from streams.settings import WorkerSettings
 from streams.sink import ingest_messages
 from tests.support import load_simulation
 from warehouse.client import EmbeddedWarehouse, Warehouse
@@ -106,7 +107,7 @@ def clock(at: datetime) -> Callable[[], datetime]:
 
 
 def run(wh: Warehouse, hub: HubSettings, month: str, at: datetime, out: Path | None) -> RollupRun:
-    return run_rollup(wh, hub, month, clock=clock(at), created_by="test", out_dir=out)
+    return run_rollup(wh, hub.rollups(), month, clock=clock(at), created_by="test", out_dir=out)
 
 
 def csv_rows(text: str) -> list[dict[str, str]]:
@@ -337,7 +338,7 @@ def test_the_schedule_makes_first_versions_when_due_and_new_ones_after_correctio
     out = tmp_path / "out"
 
     def due(at: datetime) -> list[tuple[str, int, bool]]:
-        runs = run_due_rollups(wh, hub, clock(at), out_dir=out)
+        runs = run_due_rollups(wh, hub.rollups(), clock(at), out_dir=out)
         return [(r.version.month, r.version.version, r.created) for r in runs]
 
     assert due(datetime(2006, 4, 5, 23, tzinfo=UTC)) == []  # March is due on 6 April
@@ -361,7 +362,7 @@ def test_the_schedule_makes_first_versions_when_due_and_new_ones_after_correctio
 def test_nothing_is_due_without_facts(tmp_path: Path, hub: HubSettings) -> None:
     with EmbeddedWarehouse(tmp_path / "empty") as empty:
         migrate(empty)
-        assert run_due_rollups(empty, hub, clock(CLOSED), out_dir=tmp_path / "out") == []
+        assert run_due_rollups(empty, hub.rollups(), clock(CLOSED), out_dir=tmp_path / "out") == []
 
 
 # --- reconciliation ------------------------------------------------------------------------

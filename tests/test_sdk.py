@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from partnerhub.broker import LocalBroker, free_port
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import sync_topics
+from broker.process import free_port
+from broker.settings import KafkaSettings
+from broker.tansu import LocalBroker
+from broker.topics import sync_topics
 from producers.prepare import prepare
 from producers.sdk import BrokerUnavailable, Delivered, DeliveryFailed, Publisher
 from schemas import refdata

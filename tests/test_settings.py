@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from partnerhub.settings import TIMINGS, HubSettings, KafkaSettings
+from broker.settings import TIMINGS, KafkaSettings
+from partnerhub.settings import HubSettings
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from partnerhub.settings import KafkaSettings
+from broker.settings import KafkaSettings
 from producers.simulation.calendar import LATE_DELAY, PUNCTUAL_DELAY, month_end
 from schemas import refdata
 from schemas.contract import Event, parse_event

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from partnerhub.broker import free_port
-from partnerhub.settings import KafkaSettings
+from broker.lag import wait_for_drain
+from broker.process import free_port
+from broker.settings import KafkaSettings
 from producers.simulator import SimulationSpec, publish, simulate
 from schemas.refdata import partners
 from streams.app import APP_ID, partner_topics
-from streams.lag import wait_for_drain
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from partnerhub.settings import ClickHouseSettings, HubSettings
 from schemas import contract
 from schemas.vocabulary import CELLS
 from warehouse.client import (
@@ -35,6 +34,7 @@ from warehouse.client import (
     open_warehouse,
 )
 from warehouse.migrate import Migration, MigrationError, load_migrations, migrate
+from warehouse.settings import ClickHouseSettings
 from warehouse.tables import CONTRACT_FIELDS, MIGRATIONS_TABLE, TABLES
 
 pytestmark = pytest.mark.clickhouse
@@ -420,7 +420,7 @@ def test_every_contract_field_is_stored_or_documented_as_not_stored() -> None:
 
 
 def test_open_warehouse_picks_the_adapter_from_settings(tmp_path: Path) -> None:
-    embedded = open_warehouse(HubSettings(data_dir=tmp_path))
+    embedded = open_warehouse(ClickHouseSettings(), tmp_path)
     try:
         assert isinstance(embedded, EmbeddedWarehouse)
         assert embedded.data_dir == (tmp_path / "warehouse").resolve()
@@ -428,9 +428,7 @@ def test_open_warehouse_picks_the_adapter_from_settings(tmp_path: Path) -> None:
     finally:
         embedded.close()
     url = f"chdb://{tmp_path / 'other'}"
-    server = open_warehouse(
-        HubSettings(data_dir=tmp_path, clickhouse=ClickHouseSettings(url=url, database="x"))
-    )
+    server = open_warehouse(ClickHouseSettings(url=url, database="x"), tmp_path)
     try:
         assert isinstance(server, ServerWarehouse)
         assert server.query("SELECT currentDatabase() AS db") == [{"db": "x"}]

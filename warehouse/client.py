@@ -36,7 +36,7 @@ from clickhouse_connect.driver.exceptions import (
     ProgrammingError,
 )
 
-from partnerhub.settings import HubSettings
+from warehouse.settings import ClickHouseSettings
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,11 @@ class Warehouse(Protocol):
         ...
 
 
-def open_warehouse(settings: HubSettings) -> Warehouse:
-    """The warehouse the settings name: a server at ``clickhouse.url``, else chdb in
+def open_warehouse(ch: ClickHouseSettings, data_dir: Path) -> Warehouse:
+    """The warehouse the settings name: a server at ``ch.url``, else chdb in
     ``<data_dir>/warehouse``."""
-    ch = settings.clickhouse
     if ch.url is None:
-        return EmbeddedWarehouse(settings.data_dir / "warehouse", database=ch.database)
+        return EmbeddedWarehouse(data_dir / "warehouse", database=ch.database)
     return ServerWarehouse(
         ch.url,
         database=ch.database,

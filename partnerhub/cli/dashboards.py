@@ -8,7 +8,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.files import JSON_DIR, compare, render, write
 from dashboards.push import PushError, connect, push
 from partnerhub.cli.common import CliError, console, settings
@@ -29,7 +28,7 @@ def build_cmd(
     from the settings, so the committed files are those of the default settings.
     """
     hub = settings()
-    files = render(dashboards(Context.from_settings(hub)), hub.grafana.datasource_uid)
+    files = render(dashboards(hub.dashboard_context()), hub.grafana.datasource_uid)
     if check:
         stale = compare(files, out)
         if stale:
@@ -61,7 +60,7 @@ def push_cmd(
     if not target:
         raise CliError("no Grafana URL: pass --url or set PARTNERHUB_GRAFANA__URL")
     uid = hub.grafana.datasource_uid
-    models = [d.to_json(uid) for d in dashboards(Context.from_settings(hub))]
+    models = [d.to_json(uid) for d in dashboards(hub.dashboard_context())]
     token = hub.grafana.token.get_secret_value() if hub.grafana.token else None
     api = connect(target, token)
     with Progress(TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:

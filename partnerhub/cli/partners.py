@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from broker.topics import sync_topics
 from partnerhub.cli.common import console, settings
-from partnerhub.topics import sync_topics
 
 app = typer.Typer(help="The partner registry and its Kafka topics.", no_args_is_help=True)
 

@@ -8,8 +8,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from partnerhub.cli.common import CliError, console, settings
-from partnerhub.provision import (
+from broker.provision import (
     DEFAULT_WORKER_USER,
     WORKER_PASSWORD_ENV,
     WORKER_USER_ENV,
@@ -20,6 +19,7 @@ from partnerhub.provision import (
     check_passwords,
     load_passwords,
 )
+from partnerhub.cli.common import CliError, console, settings
 
 _STEPS = {"topics": "topics", "users": "SCRAM users", "acls": "ACL bindings", "check": "check"}
 

@@ -15,9 +15,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from broker.settings import KafkaSettings
 from partnerhub.cli import partners
 from partnerhub.cli.common import CliError, console, err_console, settings
-from partnerhub.settings import KafkaSettings
 from producers import refs, sheet_files, sheets
 from producers.prepare import utc_now
 from producers.sdk import Delivery, Publisher

@@ -40,10 +40,10 @@ def rollup(
     # Imported here, as the worker command imports Faust: the other commands start without
     # loading the roll-up renderers (openpyxl and friends).
     from rollups.compute import RollupError
-    from rollups.produce import STEPS, output_folder, run_rollup
+    from rollups.produce import STEPS, run_rollup
 
     hub = settings()
-    folder = out or output_folder(hub) / month
+    folder = out or hub.rollups().folder / month
     wh = _open(hub)
     try:
         migrate(wh)
@@ -65,7 +65,7 @@ def rollup(
 
             run = run_rollup(
                 wh,
-                hub,
+                hub.rollups(),
                 month,
                 clock=shifted_clock(hub.start_time) if hub.start_time else system_clock,
                 created_by="cli",
@@ -97,7 +97,7 @@ def _open(hub: HubSettings) -> Warehouse:
             who = f"process {holder}" if holder else "another process"
             raise CliError(f"warehouse folder {folder} is in use by {who}; {busy}")
     try:
-        return open_warehouse(hub)
+        return open_warehouse(hub.clickhouse, hub.data_dir)
     except WarehouseUnavailable as error:
         raise CliError(f"{error}; {busy}") from None
 

@@ -12,8 +12,8 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from broker.settings import KafkaSettings
 from partnerhub.cli.common import CliError, console, settings
-from partnerhub.settings import KafkaSettings
 from producers.simulator import (
     Simulation,
     SimulationSpec,

@@ -132,8 +132,8 @@ def _publish(messages: Any, hub: Any, publish: Any) -> None:
 
 
 def _drain(hub: Any, expected: int, stop: threading.Event) -> None:
+    from broker.lag import wait_for_drain
     from streams.app import APP_ID, partner_topics
-    from streams.lag import wait_for_drain
 
     with console.status("waiting for the worker to drain (lag from high watermarks) ..."):
         wait_for_drain(
@@ -148,12 +148,12 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
     and print where everything is; True when every check passed."""
     from partnerhub.cli.warehouse import by_month_and_kind, shown_count
     from rollups.months import months_between
-    from rollups.produce import output_folder, run_rollup
+    from rollups.produce import run_rollup
     from streams.clock import shifted_clock
     from warehouse.client import open_warehouse
     from warehouse.facts import deadletter_counts, totals_by_month, totals_from_facts
 
-    wh = open_warehouse(hub)
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
         totals, from_facts = totals_by_month(wh), totals_from_facts(wh)
         letters = deadletter_counts(wh)
@@ -163,6 +163,7 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
             "GROUP BY alert_type ORDER BY alert_type"
         )
         clock = shifted_clock(hub.start_time or datetime.now(UTC))
+        rollups = hub.rollups()
         with Progress(
             TextColumn("roll-ups"), BarColumn(), MofNCompleteColumn(), console=console
         ) as progress:
@@ -172,11 +173,11 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
             for month in months:
                 runs[month] = run_rollup(
                     wh,
-                    hub,
+                    rollups,
                     month,
                     clock=clock,
                     created_by="demo",
-                    out_dir=output_folder(hub) / month,
+                    out_dir=rollups.folder / month,
                 )
                 progress.advance(task)
     finally:

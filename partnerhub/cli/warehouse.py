@@ -25,7 +25,8 @@ app = typer.Typer(help="The warehouse: tables, migrations, counts.", no_args_is_
 @app.command("migrate")
 def migrate_cmd() -> None:
     """Create or update the warehouse tables (applies the migrations not yet applied)."""
-    wh = open_warehouse(settings())
+    hub = settings()
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
         applied = migrate(wh)
     finally:
@@ -39,7 +40,8 @@ def migrate_cmd() -> None:
 @app.command("counts")
 def counts_cmd() -> None:
     """Rows stored per table, and dead letters by first reason code."""
-    wh = open_warehouse(settings())
+    hub = settings()
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
         counts = table_counts(wh)
         letters = deadletter_counts(wh) if "deadletters" in counts else {}
@@ -74,7 +76,7 @@ def totals_cmd(
     Small SGBV numbers are shown suppressed (GBVIMS) unless ``--unsuppressed`` is given.
     """
     hub = settings()
-    wh = open_warehouse(hub)
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
         totals = totals_by_month(wh)
         from_facts = totals_from_facts(wh)

@@ -15,9 +15,9 @@ from partnerhub.cli.common import CliError, State, console, settings
 
 def worker() -> None:
     """Run the stream worker in the foreground (Ctrl-C or SIGTERM stops it cleanly)."""
-    from streams.app import run_worker  # Faust is heavy to import; only this command needs it
+    from partnerhub.worker import run  # Faust is heavy to import; only this command needs it
 
-    run_worker(settings(), loglevel="INFO" if State.verbose else "WARNING")
+    run(settings(), loglevel="INFO" if State.verbose else "WARNING")
 
 
 def fetch_status(url: str, timeout: float = 10.0) -> dict[str, Any]:

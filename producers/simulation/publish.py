@@ -6,9 +6,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 
-from kafka import KafkaAdminClient, KafkaProducer
-
-from partnerhub.settings import KafkaSettings
+from broker import clients
+from broker.settings import KafkaSettings
 from producers.simulation.records import Message
 
 log = logging.getLogger(__name__)
@@ -51,17 +50,6 @@ class Pacer:
             self._sleep(delay)
 
 
-def producer_config(settings: KafkaSettings) -> dict[str, object]:
-    """kafka-python producer arguments: durable (acks=all, idempotent), lz4, 5 ms batches."""
-    return {
-        **settings.client_kwargs(),
-        "acks": "all",
-        "enable_idempotence": True,
-        "compression_type": "lz4",
-        "linger_ms": 5,
-    }
-
-
 def publish(
     messages: Sequence[Message],
     settings: KafkaSettings,
@@ -77,7 +65,7 @@ def publish(
     """
     pacer = pacer or Pacer(rate)
     failures: list[BaseException] = []
-    producer = KafkaProducer(**producer_config(settings))
+    producer = clients.producer(settings)
     reported, last = 0, time.monotonic()
     try:
         for index, message in enumerate(messages):
@@ -103,7 +91,7 @@ def publish(
 
 def missing_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[str]:
     """The ``topics`` that do not exist on the broker, sorted."""
-    admin = KafkaAdminClient(**settings.client_kwargs())
+    admin = clients.admin(settings)
     try:
         existing = set(admin.list_topics())
     finally:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from partnerhub.settings import KafkaSettings
+from broker import clients
+from broker.settings import KafkaSettings
 from schemas import refdata
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 
@@ -67,9 +68,7 @@ def sync_topics(
     wanted = registry_topics(registry)
     ms = int(timeout * 1000)
     try:
-        admin = KafkaAdminClient(
-            **settings.client_kwargs(), request_timeout_ms=ms, bootstrap_timeout_ms=ms
-        )
+        admin = clients.admin(settings, timeout=timeout)
     except KafkaError as error:
         raise TopicSyncFailed(
             f"cannot reach the Kafka broker at {settings.bootstrap}: {error}"

@@ -42,8 +42,9 @@ from kafka.admin import (
 )
 from kafka.errors import KafkaError
 
-from partnerhub.settings import KafkaSettings
-from partnerhub.topics import TopicSyncFailed, ensure_topics, registry_topics
+from broker import clients
+from broker.settings import KafkaSettings
+from broker.topics import TopicSyncFailed, ensure_topics, registry_topics
 from schemas.refdata import PARTNER_CODE, Partner
 
 log = logging.getLogger(__name__)
@@ -301,9 +302,7 @@ def apply_plan(
         raise ProvisionError(f"the worker needs a password ({WORKER_PASSWORD_ENV})")
     ms = int(timeout * 1000)
     try:
-        admin = KafkaAdminClient(
-            **settings.client_kwargs(), request_timeout_ms=ms, bootstrap_timeout_ms=ms
-        )
+        admin = clients.admin(settings, timeout=timeout)
     except KafkaError as error:
         raise ProvisionFailed(
             f"cannot reach the Kafka broker at {settings.bootstrap}: {error}"

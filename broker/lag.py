@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
-from partnerhub.settings import KafkaSettings
+from broker import clients
+from broker.settings import KafkaSettings
 
 
 def partitions_of(consumer: Any, topics: Iterable[str]) -> list[TopicPartition]:
@@ -28,7 +29,7 @@ def partitions_of(consumer: Any, topics: Iterable[str]) -> list[TopicPartition]:
 
 def committed_offsets(settings: KafkaSettings, group: str) -> dict[TopicPartition, int]:
     """The group's committed offset per partition (partitions it never committed are absent)."""
-    admin = KafkaAdminClient(**settings.client_kwargs())
+    admin = clients.admin(settings)
     try:
         offsets = admin.list_group_offsets({group: None}).get(group, {})
     finally:
@@ -43,12 +44,7 @@ def high_watermarks(
     timeout: float = 10.0,
 ) -> dict[TopicPartition, int]:
     """The high watermark (end offset) of every partition of ``topics``."""
-    consumer = KafkaConsumer(
-        **settings.client_kwargs(),
-        enable_auto_commit=False,
-        max_partition_fetch_bytes=1024,
-        fetch_max_wait_ms=50,
-    )
+    consumer = clients.consumer(settings, max_partition_fetch_bytes=1024, fetch_max_wait_ms=50)
     try:
         tps = partitions_of(consumer, topics)
         if not tps:

@@ -1,0 +1,21 @@
+"""What the roll-ups need to know, composed by ``partnerhub.settings.HubSettings.rollups()``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from schemas.refdata import Partner
+
+
+@dataclass(frozen=True)
+class RollupSettings:
+    """The partner registry in force, the SGBV threshold, the schedule's delay and the folder."""
+
+    registry: Mapping[str, Partner]
+    sgbv_threshold: int
+    #: A month's first roll-up is due this many days after the month ends.
+    after_days: int
+    #: Where roll-up files go by default, a folder per month (``<data_dir>/rollups``).
+    folder: Path

@@ -1,7 +1,7 @@
 """Panel constructors with the Grafana options each visualisation needs, and field overrides.
 
 Field names a panel refers to (overrides, geomap layers, bar chart x field) are columns its
-query returns; ``tests/test_dashboards_queries.py`` checks that on the real engine.
+query returns; ``tests/dashboards/test_dashboards_queries.py`` checks that on the real engine.
 """
 
 from __future__ import annotations

@@ -1,18 +1,33 @@
-"""Fixtures that start the real local services the tests need (no mocks of Kafka or ClickHouse).
+"""Fixtures that start the real local services the tests need (no mocks of Kafka or ClickHouse),
+and the rule that a test says which services it uses.
 
 - ``kafka_bootstrap``: a fresh Tansu broker per test (it starts in milliseconds and keeps data
   in memory, so tests never see each other's messages), or the broker at ``KAFKA_BOOTSTRAP``.
+- ``any_warehouse``: a fresh, empty warehouse of each adapter: chdb, clickhouse-connect over
+  chdb, and a ClickHouse server when ``CLICKHOUSE_URL`` is set; ``migrated_warehouse`` the same
+  with the migrations applied.
+
+A test that starts a broker must carry the ``kafka`` marker and one that opens the embedded
+warehouse the ``clickhouse`` marker (so ``-m "not kafka"`` really runs without a broker): the
+autouse fixture below fails a test that uses either without its marker.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from broker.tansu import LocalBroker
+from warehouse.client import EmbeddedWarehouse, ServerWarehouse, Warehouse
+from warehouse.migrate import migrate
+
+SERVER_URL = os.environ.get("CLICKHOUSE_URL")
+NO_SERVER = "CLICKHOUSE_URL is not set: no ClickHouse server here"
 
 
 @pytest.fixture
@@ -24,3 +39,87 @@ def kafka_bootstrap(tmp_path: Path) -> Iterator[str]:
         return
     with LocalBroker(log_file=tmp_path / "tansu.log") as broker:
         yield broker.bootstrap
+
+
+WAREHOUSE_BACKENDS = [
+    "embedded",
+    "connect-chdb",
+    pytest.param("server", marks=pytest.mark.skipif(not SERVER_URL, reason=NO_SERVER)),
+]
+
+
+def open_backend(backend: str, folder: Path) -> Warehouse:
+    """A fresh, empty warehouse of ``backend`` (a new folder, or a new server database)."""
+    if backend == "embedded":
+        return EmbeddedWarehouse(folder / "chdb", database="hub_test")
+    if backend == "connect-chdb":
+        return ServerWarehouse(f"chdb://{folder / 'chdb'}", database="hub_test")
+    assert SERVER_URL
+    return ServerWarehouse(SERVER_URL, database=f"hub_test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=WAREHOUSE_BACKENDS)
+def any_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty warehouse of each adapter in turn; a server database is dropped afterwards."""
+    warehouse = open_backend(request.param, tmp_path)
+    try:
+        yield warehouse
+    finally:
+        if request.param == "server":
+            database = warehouse.query("SELECT currentDatabase() AS db")[0]["db"]
+            warehouse.command(f"DROP DATABASE IF EXISTS `{database}`")
+        warehouse.close()
+
+
+@pytest.fixture
+def migrated_warehouse(any_warehouse: Warehouse) -> Warehouse:
+    """:func:`any_warehouse` with every migration applied."""
+    migrate(any_warehouse)
+    return any_warehouse
+
+
+# --- every service a test uses is declared by its marker ---------------------------------
+
+#: Fixtures that start a service, and the marker a test using them must carry.
+SERVICE_FIXTURES = {"kafka_bootstrap": "kafka", "any_warehouse": "clickhouse"}
+
+
+def _guard(owner: type, method: str, marker: str) -> Callable[[pytest.FixtureRequest], None]:
+    """Wrap ``owner.method`` so that calling it fails the test unless it has ``marker``."""
+    original = getattr(owner, method)
+
+    def check(request: pytest.FixtureRequest) -> None:
+        def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if request.node.get_closest_marker(marker) is None:
+                pytest.fail(
+                    f"{request.node.nodeid} starts {owner.__name__} without the "
+                    f"@pytest.mark.{marker} marker",
+                    pytrace=False,
+                )
+            return original(self, *args, **kwargs)
+
+        setattr(owner, method, guarded)
+
+    return check
+
+
+@pytest.fixture(autouse=True)
+def _services_are_declared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that uses a broker or the embedded warehouse without the matching marker."""
+    for fixture, marker in SERVICE_FIXTURES.items():
+        if fixture in request.fixturenames and request.node.get_closest_marker(marker) is None:
+            pytest.fail(
+                f"{request.node.nodeid} uses {fixture} without @pytest.mark.{marker}",
+                pytrace=False,
+            )
+    originals = {
+        (LocalBroker, "start"): LocalBroker.start,
+        (EmbeddedWarehouse, "__init__"): EmbeddedWarehouse.__init__,
+    }
+    _guard(LocalBroker, "start", "kafka")(request)
+    _guard(EmbeddedWarehouse, "__init__", "clickhouse")(request)
+    try:
+        yield
+    finally:
+        for (owner, method), original in originals.items():
+            setattr(owner, method, original)

@@ -1,8 +1,8 @@
 """The warehouse's tables and their columns, in one place.
 
 The DDL lives in ``warehouse/migrations``; these tuples name the columns writers must supply
-(in table order) and the keys readers group by. ``tests/test_warehouse_contract.py`` checks
-them against ``system.columns``.
+(in table order) and the keys readers group by.
+``tests/warehouse/test_warehouse_contract.py`` checks them against ``system.columns``.
 """
 
 from __future__ import annotations
@@ -169,7 +169,7 @@ MIGRATIONS_TABLE = "schema_migrations"
 #: Where each field of the event contract (``schemas.contract``) is stored: columns of
 #: ``facts`` unless named ``table.column``; ``<cells>`` is the ten sex/age cell columns. A
 #: field the warehouse deliberately drops would read ``not stored: <why>``; none does. Kept
-#: in step with the models by ``tests/test_warehouse_contract.py``.
+#: in step with the models by ``tests/warehouse/test_warehouse_contract.py``.
 CONTRACT_FIELDS: dict[str, str] = {
     "event_id": "event_id",
     "revision": "revision",

@@ -24,7 +24,7 @@ from schemas.reasons import CODES, InvalidEvent, Reason
 from schemas.topics import check_attribution, topic_for
 from schemas.vocabulary import CELLS, Kind
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "schemas" / "examples"
 JSON_DIR = ROOT / "schemas" / "json"
 #: The clock every example is judged on.

@@ -21,7 +21,7 @@ from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.migrate import migrate
 from warehouse.tables import TABLES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 USERS_XML = ROOT / "deploy" / "clickhouse" / "users.d" / "partnerhub.xml"
 DATABASE = "partnerhub"
 DASHBOARD_USER = "partnerhub_dashboard"

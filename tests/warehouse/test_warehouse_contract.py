@@ -10,11 +10,8 @@ its warehouse before the next test opens another.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 import typing
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,45 +36,16 @@ from warehouse.tables import CONTRACT_FIELDS, MIGRATIONS_TABLE, TABLES
 
 pytestmark = pytest.mark.clickhouse
 
-SERVER_URL = os.environ.get("CLICKHOUSE_URL")
-BACKENDS = [
-    "embedded",
-    "connect-chdb",
-    pytest.param(
-        "server",
-        marks=pytest.mark.skipif(
-            not SERVER_URL, reason="CLICKHOUSE_URL is not set: no ClickHouse server here"
-        ),
-    ),
-]
 
-
-def open_backend(backend: str, folder: Path) -> Warehouse:
-    """A fresh, empty warehouse of ``backend`` (a new folder, or a new server database)."""
-    if backend == "embedded":
-        return EmbeddedWarehouse(folder / "chdb", database="hub_test")
-    if backend == "connect-chdb":
-        return ServerWarehouse(f"chdb://{folder / 'chdb'}", database="hub_test")
-    assert SERVER_URL
-    return ServerWarehouse(SERVER_URL, database=f"hub_test_{uuid.uuid4().hex[:12]}")
-
-
-@pytest.fixture(params=BACKENDS)
-def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    warehouse = open_backend(request.param, tmp_path)
-    try:
-        yield warehouse
-    finally:
-        if request.param == "server":
-            database = warehouse.query("SELECT currentDatabase() AS db")[0]["db"]
-            warehouse.command(f"DROP DATABASE IF EXISTS `{database}`")
-        warehouse.close()
+@pytest.fixture
+def wh(any_warehouse: Warehouse) -> Warehouse:
+    """An empty warehouse of each adapter (tests/conftest.py)."""
+    return any_warehouse
 
 
 @pytest.fixture
-def migrated(wh: Warehouse) -> Warehouse:
-    migrate(wh)
-    return wh
+def migrated(migrated_warehouse: Warehouse) -> Warehouse:
+    return migrated_warehouse
 
 
 SAMPLE_DDL = """

@@ -25,8 +25,8 @@ from dashboards.sgbv import UID as SGBV_UID
 from partnerhub.settings import HubSettings
 from producers.simulator import SimulationSpec, simulate
 from streams.signals import check_duplicate_assistance, check_silent_partners
+from tests.dashboards.test_dashboards_access import DASHBOARD_USER, SGBV_USER, row_filters
 from tests.support import load_simulation
-from tests.test_dashboards_access import DASHBOARD_USER, SGBV_USER, row_filters
 from warehouse.client import Warehouse
 from warehouse.facts import write_alerts
 

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from schemas import export
 from schemas.vocabulary import Kind
 
-COMMITTED = Path(__file__).resolve().parents[1] / "schemas" / "json"
+COMMITTED = Path(__file__).resolve().parents[2] / "schemas" / "json"
 FILES = {"envelope.schema.json", *(f"{kind.value}.schema.json" for kind in Kind)}
 
 

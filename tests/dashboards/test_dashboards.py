@@ -218,7 +218,8 @@ def test_panels_never_read_what_must_not_leave_the_warehouse() -> None:
 
 def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
     """Outside the SGBV dashboard every read of a table holding SGBV rows says, in its own
-    SQL, what the dashboard user's row filters enforce (tests/test_dashboards_access.py)."""
+    SQL, what the dashboard user's row filters enforce
+    (tests/dashboards/test_dashboards_access.py)."""
     for d in dashboards(default_context()):
         for title, query in d.queries():
             if d.uid == SGBV_UID:
@@ -359,7 +360,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=120,
         check=False,
         env=env,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
 
 

@@ -31,7 +31,7 @@ from schemas.topics import topic_for
 from schemas.vocabulary import Kind
 from tests.support import consume
 
-VALID = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "valid"
+VALID = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "valid"
 REGISTRY = refdata.partners()
 #: The examples are judged on the operation's clock (see schemas/examples/README.md).
 CLOCK = datetime(2006, 12, 31, 12, 0, tzinfo=UTC)

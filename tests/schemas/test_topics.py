@@ -20,7 +20,7 @@ from schemas.topics import (
 )
 from schemas.vocabulary import Kind
 
-VALID = Path(__file__).resolve().parents[1] / "schemas" / "examples" / "valid"
+VALID = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "valid"
 REGISTRY = refdata.partners()
 
 

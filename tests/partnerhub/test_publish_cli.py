@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from support import PARTNERHUB
 from typer.testing import CliRunner, Result
 
 from broker.settings import KafkaSettings
@@ -23,7 +22,7 @@ from partnerhub.cli.common import CliError
 from producers.refs import KEY_ENV, beneficiary_ref
 from schemas.topics import topic_for
 from schemas.vocabulary import Kind
-from tests.support import consume
+from tests.support import PARTNERHUB, consume
 
 KEY_HEX = "5ec2e7" * 10 + "beef"
 #: A bootstrap nothing listens on: commands that must not reach a broker never notice it.

@@ -1,7 +1,7 @@
 """Sheets: the layout, the pure row -> event mapping, and loading CSV, XLSX and JSON Lines files.
 
 Nothing here needs a broker: loading a file checks every row exactly as the SDK would before
-sending (``tests/test_publish_cli.py`` covers the sending).
+sending (``tests/partnerhub/test_publish_cli.py`` covers the sending).
 """
 
 from __future__ import annotations

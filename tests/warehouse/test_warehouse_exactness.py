@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from schemas.vocabulary import CELLS
 from warehouse.bench import INDICATORS, random_fact
-from warehouse.client import EmbeddedWarehouse, ServerWarehouse, Warehouse
+from warehouse.client import Warehouse
 from warehouse.facts import (
     refresh_aggregates,
     refresh_partner_activity,
@@ -29,7 +26,6 @@ from warehouse.facts import (
     totals_from_facts,
     write_facts,
 )
-from warehouse.migrate import migrate
 from warehouse.tables import AGGREGATE_KEY
 
 pytestmark = pytest.mark.clickhouse
@@ -40,35 +36,10 @@ PARTNERS = ("alpha", "bravo", "charlie", "delta")
 T0 = datetime(2006, 4, 1, tzinfo=UTC)
 
 
-@pytest.fixture(
-    params=[
-        "embedded",
-        "connect-chdb",
-        pytest.param(
-            "server",
-            marks=pytest.mark.skipif(
-                not SERVER_URL, reason="CLICKHOUSE_URL is not set: no ClickHouse server here"
-            ),
-        ),
-    ]
-)
-def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    warehouse: Warehouse
-    if request.param == "embedded":
-        warehouse = EmbeddedWarehouse(tmp_path / "chdb", database="hub_test")
-    elif request.param == "connect-chdb":
-        warehouse = ServerWarehouse(f"chdb://{tmp_path / 'chdb'}", database="hub_test")
-    else:
-        assert SERVER_URL
-        warehouse = ServerWarehouse(SERVER_URL, database=f"hub_test_{uuid.uuid4().hex[:12]}")
-    try:
-        migrate(warehouse)
-        yield warehouse
-    finally:
-        if request.param == "server":
-            database = warehouse.query("SELECT currentDatabase() AS db")[0]["db"]
-            warehouse.command(f"DROP DATABASE IF EXISTS `{database}`")
-        warehouse.close()
+@pytest.fixture
+def wh(migrated_warehouse: Warehouse) -> Warehouse:
+    """A migrated warehouse of each adapter (tests/conftest.py)."""
+    return migrated_warehouse
 
 
 # --- the story, generated ----------------------------------------------------------------

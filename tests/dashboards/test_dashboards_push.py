@@ -27,7 +27,7 @@ pytestmark = pytest.mark.grafana
 SETTINGS = HubSettings(_env_file=None)  # type: ignore[call-arg]
 MODELS = [d.to_json("partnerhub-clickhouse") for d in dashboards(SETTINGS.dashboard_context())]
 UIDS = [m["uid"] for m in MODELS]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass

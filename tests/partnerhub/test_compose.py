@@ -36,7 +36,7 @@ with warnings.catch_warnings():
 from dashboards.settings import GrafanaSettings
 from warehouse.settings import ClickHouseSettings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 DOCKERFILE = ROOT / "Dockerfile"

@@ -3,7 +3,7 @@
 
     python3 run.py demo            # the hub's main job on the embedded default
     python3 run.py test [ARGS]     # the whole test suite (ARGS go to pytest)
-    python3 run.py check           # ruff, mypy and the committed-artifact checks
+    python3 run.py check           # ruff, mypy, the layers contract, committed-artifact checks
     python3 run.py partnerhub ...  # any partnerhub command inside the environment
 
 Only the standard library is used here, so Python 3.11 is all a machine needs. The environment
@@ -66,6 +66,7 @@ def main() -> int:
             [str(BIN / "ruff"), "check", "."],
             [str(BIN / "ruff"), "format", "--check", "."],
             [str(BIN / "mypy")],
+            [str(BIN / "lint-imports")],
             [str(BIN / "partnerhub"), "schemas", "export", "--check"],
         ):
             code = run(argv)

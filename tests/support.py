@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from broker import clients
 from broker.process import free_port
 from broker.settings import KafkaSettings
 from partnerhub.settings import HubSettings
@@ -141,11 +142,7 @@ def load_simulation(folder: Path, sim: Simulation, *, now: datetime | None = Non
 def consume(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
     """The first ``count`` records of ``topic`` (every partition, oldest first per partition),
     read with a plain kafka-python consumer; fails when fewer arrive within ``timeout``."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap.split(","),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    consumer = clients.consumer(KafkaSettings(bootstrap=bootstrap), auto_offset_reset="earliest")
     try:
         consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
         records: list[Any] = []

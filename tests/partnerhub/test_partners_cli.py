@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from kafka import KafkaAdminClient
 from typer.testing import CliRunner, Result
 
+from broker import clients
 from broker.settings import KafkaSettings
 from broker.topics import registry_topics, sync_topics
 from partnerhub.cli import app
@@ -24,7 +24,7 @@ def invoke(*args: str, **env: str) -> Result:
 
 def partitions(bootstrap: str) -> dict[str, int]:
     """Every topic on the broker and its partition count."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = clients.admin(KafkaSettings(bootstrap=bootstrap))
     try:
         return {t["name"]: len(t["partitions"]) for t in admin.describe_topics()}
     finally:

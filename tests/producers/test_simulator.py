@@ -17,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from broker import clients
 from broker.settings import KafkaSettings
 from producers.simulation.calendar import LATE_DELAY, PUNCTUAL_DELAY, month_end
 from schemas import refdata
@@ -29,7 +30,7 @@ with warnings.catch_warnings():
     # Importing kafka-python 3.0 calls importlib.resources.read_text/open_text (deprecated);
     # until pyproject's filterwarnings ignores those, keep them from failing collection.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
     from kafka.admin import NewTopic
 
     from partnerhub.cli import app
@@ -468,7 +469,7 @@ def test_pacer_keeps_the_schedule_without_drift() -> None:
 
 
 def create_topics(bootstrap: str, topics: set[str]) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=[bootstrap])
+    admin = clients.admin(KafkaSettings(bootstrap=bootstrap))
     try:
         admin.create_topics([NewTopic(t, num_partitions=1, replication_factor=1) for t in topics])
     finally:
@@ -479,7 +480,7 @@ def read_back(
     bootstrap: str, topics: set[str], expected: int
 ) -> dict[str, list[tuple[bytes, bytes]]]:
     """Every record of ``topics`` in offset order, once ``expected`` have been read."""
-    consumer = KafkaConsumer(bootstrap_servers=[bootstrap], enable_auto_commit=False)
+    consumer = clients.consumer(KafkaSettings(bootstrap=bootstrap))
     got: dict[str, list[tuple[bytes, bytes]]] = defaultdict(list)
     try:
         partitions = [TopicPartition(t, 0) for t in sorted(topics)]

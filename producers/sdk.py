@@ -181,7 +181,6 @@ class Publisher:
         if partner_id not in self.registry:
             raise ValueError(f"partner {partner_id!r} is not in the partner registry")
         self.clock = clock or utc_now
-        self._key = partner_id.encode()
         self._closed = False
         self._unavailable: dict[str, tuple[float, str]] = {}  # topic -> (since, why)
         why: str | None = None
@@ -213,7 +212,8 @@ class Publisher:
         if unavailable is not None and time.monotonic() - unavailable[0] < UNAVAILABLE_SECONDS:
             return Delivery(event_id, topic, None, DeliveryFailed(event_id, topic, unavailable[1]))
         try:
-            future = self._producer.send(topic, value=prepared.value, key=self._key)
+            # Keyed by event id (docs/contract.md): revisions share a partition, load spreads.
+            future = self._producer.send(topic, value=prepared.value, key=event_id.encode())
         except KafkaError as error:
             cause = str(error)
             if isinstance(error, KafkaTimeoutError):

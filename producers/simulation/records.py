@@ -60,5 +60,7 @@ class Outgoing:
 
     @staticmethod
     def of(draft: Draft) -> Outgoing:
-        partner = str(draft.body["partner_id"])
-        return Outgoing(draft.at, Message(draft.topic, partner.encode(), encode(draft.body)))
+        # Keyed by event id, as the contract says: every revision of an event in one partition,
+        # a partner's load spread over all partitions of its topics.
+        key = str(draft.body["event_id"])
+        return Outgoing(draft.at, Message(draft.topic, key.encode(), encode(draft.body)))

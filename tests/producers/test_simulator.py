@@ -123,7 +123,7 @@ def test_every_valid_message_parses_and_belongs_to_its_topic(faulty: Simulation)
             continue
         for today in (FAULTY.today, None):  # the injected clock, and the hub's real one
             assert codes_of(message, today) == [], (index, message)
-        assert message.key == json.loads(message.value)["partner_id"].encode()
+        assert message.key == json.loads(message.value)["event_id"].encode()
         valid += 1
     assert valid == faulty.truth.messages - len(faulty.rejections)
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kafka import KafkaAdminClient
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.admin import NewPartitions
+from kafka.errors import IncompatibleBrokerVersion, KafkaError, TopicAlreadyExistsError
 
 from broker import clients
 from broker.settings import KafkaSettings
@@ -38,6 +39,8 @@ class SyncResult:
     created: tuple[str, ...]
     existing: tuple[str, ...]
     partitions: Mapping[str, int]
+    #: Existing topics given more partitions (``grow=True``), with their count before.
+    grown: Mapping[str, int] = field(default_factory=dict)
 
     def mismatched(self, wanted: int) -> dict[str, int]:
         """Existing topics whose partition count is not ``wanted`` (sync never changes them)."""
@@ -55,12 +58,16 @@ def sync_topics(
     registry: Mapping[str, refdata.Partner] | None = None,
     partitions: int | None = None,
     *,
+    grow: bool = False,
     timeout: float = 30.0,
 ) -> SyncResult:
     """Create every topic of :func:`registry_topics` that is missing; report what exists.
 
     ``registry`` defaults to the packaged one, ``partitions`` to ``settings.partitions``;
-    replication is ``settings.replication_factor``. Existing topics are left as they are.
+    replication is ``settings.replication_factor``. Existing topics are left as they are, unless
+    ``grow``: then those with fewer than ``partitions`` get more (Kafka never shrinks a topic).
+    Growing moves the partition a key maps to, which is safe here: the hub never relies on the
+    key, and the newest revision of an event wins whichever partition it arrives in.
     Raises :class:`TopicSyncFailed`.
     """
     registry = refdata.partners() if registry is None else registry
@@ -78,13 +85,31 @@ def sync_topics(
             admin, {topic: partitions for topic in wanted}, settings.replication_factor, ms
         )
         described = admin.describe_topics(wanted)
+        counts = {t["name"]: len(t.get("partitions") or ()) for t in described}
+        grown = {t: n for t in existing if (n := counts.get(t, partitions)) < partitions}
+        if grow and grown:
+            try:
+                admin.create_partitions(
+                    {t: NewPartitions(total_count=partitions) for t in grown}, timeout_ms=ms
+                )
+            except IncompatibleBrokerVersion:
+                raise TopicSyncFailed(
+                    f"the broker at {settings.bootstrap} cannot add partitions to existing topics "
+                    "(Tansu cannot; Apache Kafka can): recreate them, or leave them as they are"
+                ) from None
+            counts.update(dict.fromkeys(grown, partitions))
+            log.info("grew %d topics to %d partitions", len(grown), partitions)
     except KafkaError as error:
         raise TopicSyncFailed(f"topic sync against {settings.bootstrap} failed: {error}") from None
     finally:
         admin.close()
-    counts = {t["name"]: len(t.get("partitions") or ()) for t in described}
     log.info("topic sync: %d created, %d existing", len(created), len(existing))
-    return SyncResult(created=tuple(created), existing=tuple(existing), partitions=counts)
+    return SyncResult(
+        created=tuple(created),
+        existing=tuple(existing),
+        partitions=counts,
+        grown=grown if grow else {},
+    )
 
 
 def ensure_topics(

@@ -34,21 +34,28 @@ def sync_cmd(
         min=1,
         help="Partitions of new topics (default: PARTNERHUB_KAFKA__PARTITIONS).",
     ),
+    grow: bool = typer.Option(
+        False, "--grow", help="Give existing topics with fewer partitions that many (never fewer)."
+    ),
 ) -> None:
-    """Create the registry's topics that are missing (existing ones are left as they are)."""
+    """Create the registry's topics that are missing; with --grow, add partitions to existing
+    topics that have fewer (for more workers)."""
     hub = settings()
     wanted = hub.kafka.partitions if partitions is None else partitions
-    result = sync_topics(hub.kafka, hub.registry(), wanted)
+    result = sync_topics(hub.kafka, hub.registry(), wanted, grow=grow)
     table = Table("topic", "status", "partitions", title=f"Topics on {hub.kafka.bootstrap}")
     for topic in result.created:
         table.add_row(topic, "[green]created[/]", str(result.partitions.get(topic, "?")))
     for topic in result.existing:
-        table.add_row(topic, "existing", str(result.partitions.get(topic, "?")))
+        status = (
+            f"[green]grown from {result.grown[topic]}[/]" if topic in result.grown else "existing"
+        )
+        table.add_row(topic, status, str(result.partitions.get(topic, "?")))
     console.print(table)
     console.print(f"{len(result.created)} created, {len(result.existing)} already existed")
     mismatched = result.mismatched(wanted)
     if mismatched:
         console.print(
             f"[yellow]note[/]: {len(mismatched)} existing topics have other than {wanted} "
-            "partitions (see the table); sync never changes existing topics"
+            "partitions (see the table); --grow gives those with fewer more"
         )

@@ -10,7 +10,7 @@ from typer.testing import CliRunner, Result
 
 from broker import clients
 from broker.settings import KafkaSettings
-from broker.topics import registry_topics, sync_topics
+from broker.topics import TopicSyncFailed, registry_topics, sync_topics
 from partnerhub.cli import app
 from schemas import refdata
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
@@ -100,3 +100,17 @@ def test_partners_list_shows_the_registry() -> None:
     for partner in REGISTRY.values():
         assert partner.code in result.stdout
         assert partner.name in result.stdout
+
+
+@pytest.mark.kafka
+def test_growing_topics_on_a_broker_that_cannot_is_one_clear_error(kafka_bootstrap: str) -> None:
+    """Tansu has no CreatePartitions; Apache Kafka grows topics (tests/broker/)."""
+    settings = KafkaSettings(bootstrap=kafka_bootstrap, partitions=2)
+    small = {code: REGISTRY[code] for code in ("kzlegal",)}
+    first = sync_topics(settings, small)
+    assert sync_topics(settings, small, 4).grown == {}  # not asked: left as they are
+    with pytest.raises(TopicSyncFailed, match="cannot add partitions"):
+        sync_topics(settings, small, 4, grow=True)
+    assert {t: partitions(kafka_bootstrap)[t] for t in first.created} == dict.fromkeys(
+        first.created, 2
+    )

@@ -110,17 +110,17 @@ def test_writes_and_reads_from_many_threads_take_turns_on_one_connection(wh: War
 
     access = WarehouseAccess(connect)
     writer = WarehouseWriter(access)
-    batches = [Batch.of([outcome(assistance(n), n)]) for n in range(8)]
+    batches = [Batch.of([outcome(assistance(n), n)]) for n in range(4)]
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        reads = [pool.submit(access.read, warehouse_status) for _ in range(16)]
+        reads = [pool.submit(access.read, warehouse_status) for _ in range(8)]
         writes = [pool.submit(writer.write, batch) for batch in batches]
         for future in [*reads, *writes]:
             future.result(timeout=60)
 
     assert watched.most == 1
     assert len(connections) == 1
-    assert count(wh, "facts") == 8
+    assert count(wh, "facts") == 4
 
 
 def test_write_batch_writes_every_table_and_refreshes_what_it_touched(wh: Warehouse) -> None:

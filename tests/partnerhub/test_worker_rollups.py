@@ -41,7 +41,7 @@ def test_a_write_completes_while_the_rollup_renders(
 
     def slow_render(runs: Collection[RollupRun], folder: Path) -> list[RollupRun]:
         rendering.set()
-        assert written.wait(timeout=60), "no write got through while the roll-up rendered"
+        assert written.wait(timeout=120), "no write got through while the roll-up rendered"
         return render(runs, folder)
 
     monkeypatch.setattr(worker, "write_new_versions", slow_render)
@@ -51,7 +51,7 @@ def test_a_write_completes_while_the_rollup_renders(
         rollup = asyncio.create_task(task.run(access))
         try:
             assert await asyncio.to_thread(rendering.wait, 120), "the roll-up never rendered"
-            await asyncio.wait_for(asyncio.to_thread(WarehouseWriter(access).write, batch), 30)
+            await asyncio.wait_for(asyncio.to_thread(WarehouseWriter(access).write, batch), 60)
         finally:
             written.set()  # let the renderer go whatever happened
         await asyncio.wait_for(rollup, 120)

@@ -98,7 +98,7 @@ class FlakyWarehouse:
     def close(self) -> None:
         self.closed += 1
 
-    def wait_for_failures(self, count: int, timeout: float = 30.0) -> None:
+    def wait_for_failures(self, count: int, timeout: float = 60.0) -> None:
         with self.changed:
             if not self.changed.wait_for(lambda: self.failed >= count, timeout=timeout):
                 raise AssertionError(f"only {self.failed} of {count} failures in {timeout} s")

@@ -26,13 +26,13 @@ pytestmark = pytest.mark.clickhouse
 
 def test_a_read_answers_while_the_writer_waits_to_retry(wh: Warehouse) -> None:
     flaky = FlakyWarehouse(wh)
-    flaky.blocked.set()  # every insert fails: the writer retries, waiting 30 s in between
+    flaky.blocked.set()  # every insert fails: the writer retries, waiting 300 s in between
     access = WarehouseAccess(lambda: flaky)
     sink = Sink(
         WarehouseWriter(access),
         (),
         WorkerMetrics(),
-        retry=RetryPolicy(first=30.0, longest=30.0),
+        retry=RetryPolicy(first=300.0, longest=300.0),
         after_failure=access.reconnect,
     )
 
@@ -40,7 +40,7 @@ def test_a_read_answers_while_the_writer_waits_to_retry(wh: Warehouse) -> None:
         writing = asyncio.create_task(sink.write(mixed_batch()))
         try:
             await asyncio.to_thread(flaky.wait_for_failures, 1)
-            status = await asyncio.wait_for(asyncio.to_thread(access.read, warehouse_status), 10)
+            status = await asyncio.wait_for(asyncio.to_thread(access.read, warehouse_status), 60)
             assert not writing.done()  # still retrying: the read did not wait for it
             return status
         finally:

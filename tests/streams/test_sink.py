@@ -79,7 +79,7 @@ def test_the_write_does_not_return_while_the_warehouse_is_down(wh: Warehouse) ->
         assert count(wh, "facts") == 0
         assert metrics.value(UNAVAILABLE) == 1
         flaky.blocked.clear()  # the outage ends
-        await asyncio.wait_for(task, timeout=30)
+        await asyncio.wait_for(task, timeout=60)
 
     asyncio.run(scenario())
 
@@ -98,7 +98,7 @@ def test_cancelling_the_worker_ends_the_retries_without_counting_a_batch(wh: War
         await asyncio.to_thread(flaky.wait_for_failures, 1)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=30)
+            await asyncio.wait_for(task, timeout=60)
 
     asyncio.run(scenario())
 

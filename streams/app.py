@@ -4,7 +4,8 @@ How "offsets advance only after a durable write" is guaranteed with Faust's acki
 the agent consumes with ``Stream.take_events``, which turns automatic acks off and acks the
 events of a batch only when the agent asks for the *next* batch. The agent's body awaits
 :meth:`streams.sink.Sink.write`, which returns only after the batch's facts, refs and dead
-letters are in the warehouse (retrying, never raising, while it is unavailable). Faust commits
+letters are in the warehouse and its after-write steps (dead-letter publishing, duplicate
+check, alerts) are done (retrying, never raising, while it is unavailable). Faust commits
 only acked offsets. So a worker killed at any instant has committed nothing it has not written,
 and what it wrote but did not commit is written again, idempotently, by whoever takes over.
 
@@ -15,7 +16,6 @@ truth and the worker holds none.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,13 +28,19 @@ import faust
 from broker.settings import KafkaSettings
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
+from streams.access import WarehouseAccess
+from streams.after_write import CheckDuplicateAssistance, PublishDeadletters
+from streams.alerts import RaiseAlerts, alert_message
+from streams.batch import Batch
 from streams.clock import Clock, system_clock
 from streams.metrics import WorkerMetrics
+from streams.publish import deadletter_message, topic_publisher
 from streams.settings import WorkerSettings
-from streams.signals import NO_MONTH, check_silent_partners
-from streams.sink import Batch, Sink
+from streams.signals import check_silent_partners
+from streams.sink import Sink
 from streams.status import lag_status, warehouse_status, worker_status
-from streams.transform import Meta, Outcome, Row, process
+from streams.transform import Meta, Outcome, process
+from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
 
 log = logging.getLogger(__name__)
@@ -124,63 +130,31 @@ class Worker:
 
     app: faust.App
     sink: Sink
+    access: WarehouseAccess
     metrics: WorkerMetrics
     topics: list[str]
 
 
-def alert_message(alert: Row) -> bytes:
-    """The ``hub.alerts.v1`` value of an alert row: JSON, dates as ISO strings, no refs."""
-    return json.dumps(
-        {
-            **alert,
-            "raised_at": alert["raised_at"].isoformat(),
-            "month": None if alert["month"] == NO_MONTH else alert["month"].isoformat()[:7],
-            "details": json.loads(alert["details"]),
-        },
-        sort_keys=True,
-    ).encode()
-
-
 def create_worker(spec: WorkerSpec) -> Worker:
-    """Build the worker: app, agent, dead-letter and alert publishing, sink, timers, pages."""
+    """Build the worker: app, agent, sink and its steps, timers, pages."""
     clock, registry, settings = spec.clock, spec.registry, spec.worker
     topics = partner_topics(registry)
     app = faust.App(APP_ID, **faust_options(spec.kafka, settings, spec.data_dir))
     metrics = WorkerMetrics()
-    deadletter_topic = app.topic(DEADLETTER_TOPIC)
-
-    async def publish_deadletters(rows: Sequence[Row]) -> None:
-        sent = [
-            await deadletter_topic.send(
-                key=row["partner_id"].encode(),
-                value=row["raw"],
-                headers=[
-                    ("x-hub-reasons", row["reasons"].encode()),
-                    ("x-hub-topic", row["topic"].encode()),
-                    ("x-hub-partition", str(row["partition"]).encode()),
-                    ("x-hub-offset", str(row["offset"]).encode()),
-                ],
-            )
-            for row in rows
-        ]
-        await asyncio.gather(*sent)  # delivered, not merely buffered
-
-    alerts_topic = app.topic(ALERTS_TOPIC)
-
-    async def publish_alerts(rows: Sequence[Row]) -> None:
-        sent = [
-            await alerts_topic.send(key=row["alert_type"].encode(), value=alert_message(row))
-            for row in rows
-        ]
-        await asyncio.gather(*sent)
-
-    sink = Sink(
-        spec.open_warehouse,
-        publish_deadletters,
+    access = WarehouseAccess(spec.open_warehouse)
+    alerts = RaiseAlerts(
+        access,
+        topic_publisher(
+            app.topic(ALERTS_TOPIC), lambda a: (a["alert_type"].encode(), alert_message(a), [])
+        ),
         metrics,
-        publish_alerts=publish_alerts,
-        clock=clock,
     )
+    steps = (
+        PublishDeadletters(topic_publisher(app.topic(DEADLETTER_TOPIC), deadletter_message)),
+        CheckDuplicateAssistance(access, clock),
+        alerts,
+    )
+    sink = Sink(WarehouseWriter(access), steps, metrics, after_failure=access.reconnect)
     size, within = settings.batch_size, settings.batch_seconds
 
     @app.agent(app.topic(*topics), name="ingest")
@@ -199,22 +173,22 @@ def create_worker(spec: WorkerSpec) -> Worker:
     async def silent_partners() -> None:
         now = clock()
         try:
-            alerts = await asyncio.to_thread(
-                sink.read,
+            found = await asyncio.to_thread(
+                access.read,
                 lambda wh: check_silent_partners(wh, registry, now, settings.silent_days),
             )
-            await sink.raise_alerts(alerts)
+            await alerts.raise_alerts(found)
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
     for task in spec.leader_tasks:
-        _add_leader_task(app, task, sink)
+        _add_leader_task(app, task, access)
 
     @app.page("/status")
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
-            stored: dict[str, Any] = await asyncio.to_thread(sink.read, warehouse_status)
+            stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
         except WarehouseError as error:
             stored = {"error": str(error)}
         return web.json(
@@ -225,7 +199,7 @@ def create_worker(spec: WorkerSpec) -> Worker:
     async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         return web.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
 
-    return Worker(app=app, sink=sink, metrics=metrics, topics=topics)
+    return Worker(app=app, sink=sink, access=access, metrics=metrics, topics=topics)
 
 
 def _add_leader_task(app: faust.App, task: LeaderTask, reader: WarehouseReader) -> None:
@@ -249,4 +223,4 @@ def run_worker(spec: WorkerSpec, *, loglevel: str = "WARNING") -> None:
     try:
         runner.execute_from_commandline()
     finally:
-        worker.sink.close()
+        worker.access.close()

@@ -1,84 +1,165 @@
 """Every metric the worker exposes, defined in one place (``/metrics`` and ``/status`` use these).
 
-Names follow Prometheus conventions; dashboards may only use names listed here.
+Names follow Prometheus conventions; dashboards may only use names listed in :data:`METRICS`.
+The types and the text format are prometheus_client's, on a registry of the worker's own (no
+process-wide state, so two workers in one process, or tests, never share counters). Counters
+also get prometheus_client's standard ``<name>_created`` series.
+
+Latency quantiles: prometheus_client's ``Summary`` has no quantiles and a ``Histogram`` would
+change what ``/metrics`` shows (``le`` buckets instead of the ``quantile`` series the pipeline
+benchmark and any existing scrape read). So the latency stays a summary, exposed by a small
+collector: p50/p90/p99 over a bounded window of the most recent latencies (the same figures
+``/status`` shows), with ``_count`` and ``_sum`` over every latency since start, as Prometheus
+expects of a summary. Quantiles of a summary cannot be aggregated across workers; per worker
+is what the benchmark and the status page need.
 """
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from dataclasses import dataclass, field
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 
-#: name -> (type, help). The single list of metric names.
-METRICS: dict[str, tuple[str, str]] = {
-    "partnerhub_events_accepted_total": ("counter", "Events written to the warehouse as facts."),
-    "partnerhub_events_deadlettered_total": (
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+from streams.batch import Batch
+
+ACCEPTED = "partnerhub_events_accepted_total"
+DEADLETTERED = "partnerhub_events_deadlettered_total"
+BATCHES = "partnerhub_sink_batches_total"
+BATCH_SIZE = "partnerhub_sink_batch_size"
+BATCH_SECONDS = "partnerhub_sink_batch_seconds"
+RETRIES = "partnerhub_sink_retries_total"
+UNAVAILABLE = "partnerhub_sink_unavailable"
+ALERTS = "partnerhub_alerts_raised_total"
+LATENCY = "partnerhub_ingest_latency_seconds"
+
+#: name -> (type, help, label names). The single list of metric names.
+METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    ACCEPTED: ("counter", "Events written to the warehouse as facts.", ()),
+    DEADLETTERED: (
         "counter",
         "Messages rejected to the dead-letter topic, by first reason code.",
+        ("reason",),
     ),
-    "partnerhub_sink_batches_total": ("counter", "Sink batches written durably."),
-    "partnerhub_sink_batch_size": ("gauge", "Messages in the last sink batch."),
-    "partnerhub_sink_batch_seconds": ("gauge", "Seconds the last sink batch took to write."),
-    "partnerhub_sink_retries_total": (
-        "counter",
-        "Sink write attempts that failed and were retried.",
-    ),
-    "partnerhub_sink_unavailable": ("gauge", "1 while the warehouse is unreachable, else 0."),
-    "partnerhub_alerts_raised_total": ("counter", "Coordination alerts raised, by type."),
-    "partnerhub_ingest_latency_seconds": (
+    BATCHES: ("counter", "Sink batches written durably.", ()),
+    BATCH_SIZE: ("gauge", "Messages in the last sink batch.", ()),
+    BATCH_SECONDS: ("gauge", "Seconds the last sink batch took to write.", ()),
+    RETRIES: ("counter", "Sink write attempts that failed and were retried.", ()),
+    UNAVAILABLE: ("gauge", "1 while the warehouse is unreachable, else 0.", ()),
+    ALERTS: ("counter", "Coordination alerts raised, by type.", ("type",)),
+    LATENCY: (
         "summary",
         "Publish-to-queryable latency of recent events (broker timestamp to written).",
+        (),
     ),
 }
 
 #: How many recent latencies the quantiles are computed over.
 LATENCY_WINDOW = 20_000
+QUANTILES = (50, 90, 99)
 
 
-@dataclass
+def quantiles(values: Iterable[float]) -> dict[str, float]:
+    """p50, p90 and p99 of ``values`` (nearest rank); empty when there are none."""
+    ordered = sorted(values)
+    if not ordered:
+        return {}
+    last = len(ordered) - 1
+    return {f"p{q}": ordered[round(last * q / 100)] for q in QUANTILES}
+
+
+class LatencyWindow(Collector):
+    """A summary whose quantiles come from the last ``size`` observations."""
+
+    def __init__(self, name: str, documentation: str, size: int = LATENCY_WINDOW) -> None:
+        self.name, self.documentation = name, documentation
+        self._recent: deque[float] = deque(maxlen=size)
+        self._count = 0
+        self._sum = 0.0
+        self._lock = threading.Lock()
+
+    def observe(self, values: Iterable[float]) -> None:
+        with self._lock:
+            for value in values:
+                self._recent.append(value)
+                self._count += 1
+                self._sum += value
+
+    def quantiles(self) -> dict[str, float]:
+        """p50, p90 and p99 of the window, in seconds."""
+        with self._lock:
+            recent = list(self._recent)
+        return quantiles(recent)
+
+    def collect(self) -> Iterator[Metric]:
+        metric = Metric(self.name, self.documentation, "summary")
+        for key, value in self.quantiles().items():
+            metric.add_sample(self.name, {"quantile": f"{int(key[1:]) / 100:g}"}, value)
+        with self._lock:
+            count, total = self._count, self._sum
+        metric.add_sample(f"{self.name}_count", {}, count)
+        metric.add_sample(f"{self.name}_sum", {}, total)
+        yield metric
+
+
 class WorkerMetrics:
     """The worker's in-process counters since it started."""
 
-    accepted: int = 0
-    deadlettered: Counter[str] = field(default_factory=Counter)
-    batches: int = 0
-    last_batch_size: int = 0
-    last_batch_seconds: float = 0.0
-    retries: int = 0
-    unavailable: bool = False
-    alerts: Counter[str] = field(default_factory=Counter)
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        made = {
+            name: (Counter if kind == "counter" else Gauge)(
+                name, text, labels, registry=self.registry
+            )
+            for name, (kind, text, labels) in METRICS.items()
+            if kind != "summary"
+        }
+        self._counter = {n: m for n, m in made.items() if isinstance(m, Counter)}
+        self._gauge = {n: m for n, m in made.items() if isinstance(m, Gauge)}
+        self.latency = LatencyWindow(LATENCY, METRICS[LATENCY][1])
+        self.registry.register(self.latency)
 
-    def latency_quantiles(self) -> dict[str, float]:
-        """p50, p90 and p99 of the recent publish-to-queryable latencies, in seconds."""
-        if not self.latencies:
-            return {}
-        ordered = sorted(self.latencies)
-        last = len(ordered) - 1
-        return {f"p{q}": ordered[round(last * q / 100)] for q in (50, 90, 99)}
+    def batch_written(self, batch: Batch, seconds: float, written_at: datetime) -> None:
+        """Count a batch made durable in ``seconds``, its messages queryable at ``written_at``."""
+        self._gauge[UNAVAILABLE].set(0)
+        self._counter[BATCHES].inc()
+        self._gauge[BATCH_SIZE].set(len(batch))
+        self._gauge[BATCH_SECONDS].set(seconds)
+        self._counter[ACCEPTED].inc(len(batch.facts))
+        for row in batch.deadletters:
+            self._counter[DEADLETTERED].labels(reason=row["codes"][0]).inc()
+        self.latency.observe(batch.latencies(written_at))
+
+    def attempt_failed(self) -> None:
+        """Count a failed attempt that will be retried; the warehouse is unavailable until a
+        batch gets through."""
+        self._counter[RETRIES].inc()
+        self._gauge[UNAVAILABLE].set(1)
+
+    def alerts_raised(self, types: Iterable[str]) -> None:
+        for kind in types:
+            self._counter[ALERTS].labels(type=kind).inc()
+
+    def value(self, name: str) -> float:
+        """The current value of an unlabelled counter or gauge."""
+        value = self.registry.get_sample_value(name)
+        return 0.0 if value is None else value
+
+    def by_label(self, name: str) -> dict[str, float]:
+        """A labelled counter's values by its one label, sorted by label."""
+        (label,) = METRICS[name][2]
+        found = {
+            sample.labels[label]: sample.value
+            for family in self.registry.collect()
+            for sample in family.samples
+            if sample.name == name
+        }
+        return dict(sorted(found.items()))
 
     def prometheus(self) -> str:
-        """The counters in Prometheus text exposition format."""
-        values: dict[str, list[tuple[str, float]]] = {
-            "partnerhub_events_accepted_total": [("", self.accepted)],
-            "partnerhub_events_deadlettered_total": [
-                (f'{{reason="{code}"}}', n) for code, n in sorted(self.deadlettered.items())
-            ],
-            "partnerhub_sink_batches_total": [("", self.batches)],
-            "partnerhub_sink_batch_size": [("", self.last_batch_size)],
-            "partnerhub_sink_batch_seconds": [("", self.last_batch_seconds)],
-            "partnerhub_sink_retries_total": [("", self.retries)],
-            "partnerhub_sink_unavailable": [("", 1 if self.unavailable else 0)],
-            "partnerhub_alerts_raised_total": [
-                (f'{{type="{kind}"}}', n) for kind, n in sorted(self.alerts.items())
-            ],
-            "partnerhub_ingest_latency_seconds": [
-                (f'{{quantile="{int(name[1:]) / 100:g}"}}', value)
-                for name, value in self.latency_quantiles().items()
-            ]
-            + [("_count", len(self.latencies))],
-        }
-        lines: list[str] = []
-        for name, (kind, text) in METRICS.items():
-            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
-            lines += [f"{name}{labels} {value:g}" for labels, value in values[name]]
-        return "\n".join(lines) + "\n"
+        """The metrics in Prometheus text exposition format (0.0.4)."""
+        return generate_latest(self.registry).decode()

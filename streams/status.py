@@ -8,6 +8,7 @@ from typing import Any
 
 from broker.lag import group_lag, lag_by_topic
 from broker.settings import KafkaSettings
+from streams import metrics as m
 from streams.metrics import WorkerMetrics
 from warehouse.client import Warehouse
 from warehouse.facts import deadletter_counts, table_counts
@@ -53,12 +54,12 @@ def lag_status(settings: KafkaSettings, group: str, topics: list[str]) -> dict[s
 def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
     """The worker's own counters since it started."""
     return {
-        "accepted": metrics.accepted,
-        "deadlettered_by_reason": dict(sorted(metrics.deadlettered.items())),
-        "batches": metrics.batches,
-        "last_batch_size": metrics.last_batch_size,
-        "last_batch_seconds": round(metrics.last_batch_seconds, 4),
-        "sink_retries": metrics.retries,
-        "warehouse_unavailable": metrics.unavailable,
-        "latency_seconds": {k: round(v, 4) for k, v in metrics.latency_quantiles().items()},
+        "accepted": int(metrics.value(m.ACCEPTED)),
+        "deadlettered_by_reason": {k: int(v) for k, v in metrics.by_label(m.DEADLETTERED).items()},
+        "batches": int(metrics.value(m.BATCHES)),
+        "last_batch_size": int(metrics.value(m.BATCH_SIZE)),
+        "last_batch_seconds": round(metrics.value(m.BATCH_SECONDS), 4),
+        "sink_retries": int(metrics.value(m.RETRIES)),
+        "warehouse_unavailable": metrics.value(m.UNAVAILABLE) == 1,
+        "latency_seconds": {k: round(v, 4) for k, v in metrics.latency.quantiles().items()},
     }

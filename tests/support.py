@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,8 +21,11 @@ from broker.settings import KafkaSettings
 from partnerhub.settings import HubSettings
 from partnerhub.stack import child_env
 from producers.simulator import Simulation
+from schemas.topics import Mandated
+from streams.batch import Batch
 from streams.settings import WorkerSettings
-from streams.sink import ingest_messages
+from streams.transform import Meta, process
+from streams.writer import write_batch
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.migrate import migrate
 
@@ -154,3 +157,27 @@ def consume(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> li
         return records
     finally:
         consumer.close()
+
+
+def ingest_messages(
+    wh: Warehouse,
+    messages: Sequence[tuple[str, bytes]],
+    registry: Mapping[str, Mandated],
+    *,
+    now: datetime,
+    batch_size: int = 5000,
+) -> Batch:
+    """Run ``(topic, value)`` messages through the worker's transform and writer, without Kafka.
+
+    The same rows, the same writes and refreshes as the worker, in batches; offsets are the
+    messages' positions. Returns the last batch written.
+    """
+    batch = Batch()
+    for start in range(0, len(messages), batch_size):
+        outcomes = [
+            process(value, Meta(topic, 0, start + i, now), registry, now=now)
+            for i, (topic, value) in enumerate(messages[start : start + batch_size])
+        ]
+        batch = Batch.of(outcomes)
+        write_batch(wh, batch)
+    return batch

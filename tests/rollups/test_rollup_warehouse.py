@@ -34,8 +34,7 @@ from rollups.tables import TABLES as ROLLUP_TABLES
 from schemas.refdata import targets
 from schemas.vocabulary import CELLS
 from streams.settings import WorkerSettings
-from streams.sink import ingest_messages
-from tests.support import load_simulation
+from tests.support import ingest_messages, load_simulation
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.facts import columnar
 from warehouse.migrate import migrate

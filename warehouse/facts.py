@@ -13,19 +13,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
+    ACTIVITY_DAY_COLUMNS,
+    ACTIVITY_MARK_COLUMNS,
     AGGREGATE_COLUMNS,
     AGGREGATE_KEY,
     ALERT_COLUMNS,
     DEADLETTER_COLUMNS,
     FACT_COLUMNS,
+    FACT_KEY_COLUMNS,
+    FACT_REVISION_COLUMNS,
     MEASURES,
+    RECONCILIATION_COLUMNS,
     REF_COLUMNS,
     TABLES,
 )
@@ -35,6 +41,7 @@ log = logging.getLogger(__name__)
 #: Structures of the row sets passed to queries as TSV text (see :func:`tsv`).
 TOUCHED_STRUCTURE = "partner_id String, event_id String"
 KEY_STRUCTURE = "day Date, " + ", ".join(f"{k} String" for k in AGGREGATE_KEY[1:])
+CELL_STRUCTURE = "day Date, partner_id String, kind String"
 
 #: How the winning row of an event is chosen: the highest revision; among copies of it, the
 #: last written, and among those the last message (a producer reusing an id with other
@@ -83,8 +90,20 @@ def _write(
 
 
 def write_facts(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write fact rows (keys: ``FACT_COLUMNS``). Writing a revision again changes no total."""
-    _write(wh, "facts", FACT_COLUMNS, rows)
+    """Write fact rows (keys: ``FACT_COLUMNS``). Writing a revision again changes no total.
+
+    The same rows also go into the two lookup tables the refresh reads (``fact_revisions``
+    by event, ``fact_keys`` by aggregate key), facts first: a batch interrupted in between is
+    written again whole by the sink, and every table de-duplicates.
+    """
+    if not rows:
+        return
+    started = time.perf_counter()
+    columns = columnar("facts", FACT_COLUMNS, rows)
+    wh.insert("facts", columns)
+    wh.insert("fact_revisions", {c: columns[c] for c in FACT_REVISION_COLUMNS})
+    wh.insert("fact_keys", {c: columns[c] for c in FACT_KEY_COLUMNS})
+    log.debug("wrote %d facts in %.3f s", len(rows), time.perf_counter() - started)
 
 
 def write_refs(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -122,10 +141,13 @@ def rows_of(param: str, structure: str) -> str:
     return f"format(TSV, '{structure}', {{{param}:String}})"
 
 
-def latest_revisions_sql(where: str = "1", fields: Sequence[str] = WINNER_FIELDS) -> str:
-    """One row per ``(partner_id, event_id)`` among facts matching ``where``: ``fields`` of its
-    winning row (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus
-    ``last_ingested_at`` over all its revisions.
+def latest_revisions_sql(
+    where: str = "1", fields: Sequence[str] = WINNER_FIELDS, table: str = "facts"
+) -> str:
+    """One row per ``(partner_id, event_id)`` among rows of ``table`` (``facts`` or its narrow
+    copy ``fact_revisions``) matching ``where``: ``fields`` of its winning row
+    (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus ``last_ingested_at`` over
+    all its revisions.
 
     Ask only for the fields you need: the winner is carried as one tuple, and its width is
     most of the cost.
@@ -139,7 +161,7 @@ def latest_revisions_sql(where: str = "1", fields: Sequence[str] = WINNER_FIELDS
         f" SELECT partner_id, event_id,"
         f" argMax(tuple({', '.join(fields)}), {WINNER_ORDER}) AS w,"
         f" max(ingested_at) AS last_ingested_at"
-        f" FROM facts WHERE {where} GROUP BY partner_id, event_id)"
+        f" FROM {table} WHERE {where} GROUP BY partner_id, event_id)"
     )
 
 
@@ -148,11 +170,16 @@ def _key_tuple(day_column: str) -> str:
 
 
 def touched_keys_sql() -> str:
-    """Every aggregate key any revision of the touched events maps to."""
+    """Every aggregate key any revision of the touched events maps to, with the latest
+    ``reported_at`` and ``ingested_at`` of those revisions (for partner activity). Reads
+    ``fact_revisions`` by its primary key: the cost follows the touched events."""
     select = ", ".join("occurred_on AS day" if k == "day" else k for k in AGGREGATE_KEY)
     return (
-        f"SELECT DISTINCT {select} FROM facts"
-        f" WHERE (partner_id, event_id) IN (SELECT * FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
+        f"SELECT {select}, max(reported_at) AS last_reported_at,"
+        " max(ingested_at) AS last_ingested_at FROM fact_revisions"
+        " WHERE (partner_id, event_id) IN"
+        f" (SELECT partner_id, event_id FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
+        f" GROUP BY {', '.join(AGGREGATE_KEY)}"
     )
 
 
@@ -160,9 +187,11 @@ def refresh_aggregates_sql() -> str:
     """``INSERT ... SELECT`` rewriting the aggregates of the keys in ``{keys}`` from the
     de-duplicated facts: one row per key, zeros where nothing active remains.
 
-    The candidates are every event with a revision at one of the keys; their winning
-    revisions are summed by key, and the LEFT JOIN from the keys keeps exactly the keys
-    asked for (a candidate whose winner moved elsewhere lands on a key it drops).
+    The candidates are every event with a revision at one of the keys (found in
+    ``fact_keys``, ordered by the aggregate key); their winning revisions (all their
+    revisions, found in ``fact_revisions``, ordered by event) are summed by key, and the
+    LEFT JOIN from the keys keeps exactly the keys asked for (a candidate whose winner moved
+    elsewhere lands on a key it drops).
     """
     key_list = ", ".join(AGGREGATE_KEY)
     # Sums are named total_*: an alias equal to a column name would shadow it for ClickHouse.
@@ -170,11 +199,12 @@ def refresh_aggregates_sql() -> str:
     values = ", ".join(f"total_{c}" for c in ("events", *CELLS, *MEASURES))
     keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
     candidates = (
-        "SELECT DISTINCT partner_id, event_id FROM facts"
-        " WHERE partner_id IN {partners:Array(String)}"
-        f" AND {_key_tuple('occurred_on')} IN {keys}"
+        f"SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE {_key_tuple('occurred_on')}"
+        f" IN {keys}"
     )
-    latest = latest_revisions_sql(f"(partner_id, event_id) IN ({candidates})")
+    latest = latest_revisions_sql(
+        f"(partner_id, event_id) IN ({candidates})", table="fact_revisions"
+    )
     return (
         f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
         f" SELECT {key_list}, {values}, now64(6) AS updated_at"
@@ -189,10 +219,25 @@ def refresh_aggregates_sql() -> str:
     )
 
 
+def refresh_activity_days_sql() -> str:
+    """``INSERT ... SELECT`` rewriting ``activity_days`` for the (day, partner, kind) cells in
+    ``{cells}`` from the daily aggregates of those days and partners (the aggregates are
+    ordered by day and partner, so each cell is a short range)."""
+    cells = f"(SELECT * FROM {rows_of('cells', CELL_STRUCTURE)})"
+    return (
+        f"INSERT INTO activity_days ({', '.join(ACTIVITY_DAY_COLUMNS)})"
+        " SELECT partner_id, kind, day, sum(events) AS counted, now64(6) AS updated_at"
+        " FROM daily_aggregates FINAL"
+        f" WHERE (day, partner_id) IN (SELECT day, partner_id FROM {cells})"
+        f" AND (day, partner_id, kind) IN {cells}"
+        " GROUP BY partner_id, kind, day"
+    )
+
+
 def refresh_activity_sql() -> str:
     """``INSERT ... SELECT`` rewriting ``partner_activity`` for the partners in ``{partners}``:
-    counted events and their last day from the daily aggregates, last report and last
-    arrival from every fact revision (a correction or retraction is also a sign of life)."""
+    counted events and their last day summed from ``activity_days`` (one row per day the
+    partner reported on), last report and last arrival from ``activity_marks``."""
     partners = "partner_id IN {partners:Array(String)}"
     return (
         f"INSERT INTO partner_activity ({', '.join(ACTIVITY_COLUMNS)})"
@@ -201,10 +246,10 @@ def refresh_activity_sql() -> str:
         " now64(6) AS updated_at"
         " FROM (SELECT partner_id, kind, sum(events) AS counted,"
         " maxIf(day, events > 0) AS last_day"
-        f" FROM daily_aggregates FINAL WHERE {partners} GROUP BY partner_id, kind) AS a"
-        " FULL JOIN (SELECT partner_id, kind, max(reported_at) AS last_report,"
-        " max(ingested_at) AS last_arrival"
-        f" FROM facts WHERE {partners} GROUP BY partner_id, kind) AS f"
+        f" FROM activity_days FINAL WHERE {partners} GROUP BY partner_id, kind) AS a"
+        " FULL JOIN (SELECT partner_id, kind, max(last_reported_at) AS last_report,"
+        " max(last_ingested_at) AS last_arrival"
+        f" FROM activity_marks WHERE {partners} GROUP BY partner_id, kind) AS f"
         " USING (partner_id, kind)"
         " SETTINGS join_use_nulls = 0"
     )
@@ -213,12 +258,37 @@ def refresh_activity_sql() -> str:
 # --- refreshes -----------------------------------------------------------------------------
 
 
+def activity_marks(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The ``activity_marks`` rows of a refresh: per partner, kind and month of the touched
+    keys, the latest report and arrival among the touched revisions, marked ``now``."""
+    marks: dict[tuple[str, str, date], dict[str, Any]] = {}
+    for row in rows:
+        month = row["day"].replace(day=1)
+        key = (row["partner_id"], row["kind"], month)
+        mark = marks.get(key)
+        if mark is None:
+            marks[key] = {
+                "partner_id": key[0],
+                "kind": key[1],
+                "month": month,
+                "last_reported_at": row["last_reported_at"],
+                "last_ingested_at": row["last_ingested_at"],
+                "marked_at": now,
+            }
+        else:
+            mark["last_reported_at"] = max(mark["last_reported_at"], row["last_reported_at"])
+            mark["last_ingested_at"] = max(mark["last_ingested_at"], row["last_ingested_at"])
+    return list(marks.values())
+
+
 def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int:
     """Recompute the daily aggregates of every key any revision of the touched
     ``(partner_id, event_id)`` events maps to; return how many keys were rewritten.
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
-    is the same whatever order revisions and duplicates were written in.
+    is the same whatever order revisions and duplicates were written in. Then the
+    ``activity_days`` cells of those keys are recomputed and the months marked as changed
+    (``activity_marks``), for :func:`refresh_partner_activity` and :func:`reconcile`.
     """
     pairs = sorted(set(touched))
     if not pairs:
@@ -227,8 +297,11 @@ def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int
     rows = wh.query(touched_keys_sql(), {"touched": tsv(pairs)})
     keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
     if keys:
-        partners = sorted({row["partner_id"] for row in rows})
-        wh.command(refresh_aggregates_sql(), {"keys": tsv(keys), "partners": partners})
+        wh.command(refresh_aggregates_sql(), {"keys": tsv(keys)})
+        cells = sorted({(row["day"], row["partner_id"], row["kind"]) for row in rows})
+        wh.command(refresh_activity_days_sql(), {"cells": tsv(cells)})
+        marks = activity_marks(rows, datetime.now(UTC))
+        wh.insert("activity_marks", columnar("activity_marks", ACTIVITY_MARK_COLUMNS, marks))
     log.debug(
         "refreshed %d aggregate keys for %d events in %.3f s",
         len(keys),
@@ -242,8 +315,8 @@ def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:
     """Recompute ``partner_activity`` for ``partners``: per kind, the events counted and the
     last day they occurred on, the last ``reported_at`` and the last arrival of any revision.
 
-    Counts come from the daily aggregates (the de-duplicated facts, summed), so call this
-    after :func:`refresh_aggregates` for the same batch.
+    Counts come from the daily aggregates (through ``activity_days``) and times from the
+    marks :func:`refresh_aggregates` leaves, so call this after it for the same batch.
     """
     names = sorted(set(partners))
     if names:

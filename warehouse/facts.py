@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -31,7 +30,6 @@ from warehouse.tables import (
     FACT_KEY_COLUMNS,
     FACT_REVISION_COLUMNS,
     MEASURES,
-    RECONCILIATION_COLUMNS,
     REF_COLUMNS,
     TABLES,
 )
@@ -329,7 +327,7 @@ def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:
 MONTH_GROUP: tuple[str, ...] = ("month", "partner_id", "kind", "region", "population_type")
 
 
-def _monthly_sql(source: str, events: str) -> str:
+def monthly_sql(source: str, events: str) -> str:
     group = ", ".join(MONTH_GROUP)
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in CELLS)
     nonzero = " OR ".join(f"total_{c} > 0" for c in ("events", *CELLS))
@@ -340,14 +338,14 @@ def _monthly_sql(source: str, events: str) -> str:
     )
 
 
-def _renamed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def renamed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k.removeprefix("total_"): v for k, v in row.items()} for row in rows]
 
 
 def totals_by_month(wh: Warehouse) -> list[dict[str, Any]]:
     """Events and the ten sex/age cells by month (``YYYY-MM``), partner, kind, region and
     population type, from the daily aggregates; all-zero groups left out."""
-    return _renamed(wh.query(_monthly_sql("daily_aggregates FINAL", "sum(events)")))
+    return renamed(wh.query(monthly_sql("daily_aggregates FINAL", "sum(events)")))
 
 
 def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
@@ -355,7 +353,7 @@ def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
     winning revision of each event, retracted events left out)."""
     fields = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
     source = f"({latest_revisions_sql(fields=fields)}) WHERE status = 'active'"
-    return _renamed(wh.query(_monthly_sql(source, "count()")))
+    return renamed(wh.query(monthly_sql(source, "count()")))
 
 
 def deadletter_counts(wh: Warehouse) -> dict[str, int]:

@@ -8,6 +8,7 @@ retractions), which is the refresh's hardest case: old and new keys both change.
 
 from __future__ import annotations
 
+import functools
 import random
 import statistics
 import time
@@ -15,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from schemas import refdata
@@ -40,6 +42,7 @@ from warehouse.facts import (
     write_facts,
 )
 from warehouse.migrate import migrate
+from warehouse.reconcile import reconcile
 
 Row = dict[str, Any]
 
@@ -52,6 +55,16 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     Kind.HIV_TRAINING: tuple(f"{a.value}.{t.value}" for a in HivAudience for t in HivTopic),
     Kind.DURABLE_SOLUTIONS: tuple(f"{s.value}.{t.value}" for s in Solution for t in SolutionStage),
 }
+
+
+@functools.cache
+def _regions() -> tuple[str, ...]:
+    return tuple(sorted(refdata.regions()))
+
+
+@functools.cache
+def _origins() -> tuple[str, ...]:
+    return tuple(sorted(refdata.origins()))
 
 
 #: Partner codes of the synthetic facts.
@@ -78,9 +91,9 @@ def random_fact(
         "kind": kind,
         "occurred_on": day,
         "reported_at": datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-        "region": rng.choice(sorted(refdata.regions())),
+        "region": rng.choice(_regions()),
         "population_type": rng.choice([p.value for p in PopulationType]),
-        "origin": rng.choice(sorted(refdata.origins())),
+        "origin": rng.choice(_origins()),
         "indicator": rng.choice(INDICATORS[kind]),
     }
     row.update({cell: rng.choice((0, 0, 1, 2, 3, 7)) for cell in CELLS})
@@ -111,10 +124,24 @@ def correction(rng: random.Random, fact: Row, now: datetime) -> Row:
     if roll < 0.1:
         new["status"] = "retracted"
     elif roll < 0.55:
-        new["region"] = rng.choice(sorted(refdata.regions()))
+        new["region"] = rng.choice(_regions())
     else:
         new["occurred_on"] = fact["occurred_on"] + timedelta(days=rng.randint(-40, 40))
     return new
+
+
+def event(seed: int, index: int, now: datetime) -> Row:
+    """The ``index``-th synthetic event of a run: the same row whenever it is asked for, so
+    the benchmark can correct an old event without keeping every row in memory."""
+    return random_fact(random.Random((seed << 40) | index), now=now)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM), MiB: the engine and Python together."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 @dataclass
@@ -123,27 +150,40 @@ class Figures:
 
     facts: int = 0
     load_seconds: float = 0.0
+    load_wall_seconds: float = 0.0
     write: list[float] = field(default_factory=list)
     refresh: list[float] = field(default_factory=list)
     activity: list[float] = field(default_factory=list)
     keys: list[int] = field(default_factory=list)
-    totals_by_month: float = 0.0
-    totals_from_facts: float = 0.0
+    reconcile_seconds: float = 0.0
+    slowest_month: float = 0.0
+    months: int = 0
     reconciled: bool = False
+    totals_by_month: float | None = None
+    totals_from_facts: float | None = None
+    full_check: bool | None = None
+    peak_rss_mib: float = 0.0
+
+    @property
+    def load_rate(self) -> float:
+        """Events per second the sink steps (write + both refreshes) took while loading."""
+        return self.facts_loaded / self.load_seconds if self.load_seconds else 0.0
+
+    facts_loaded: int = 0
 
     def rows(self) -> list[tuple[str, str]]:
         """The figures as (measure, value) text pairs, for printing."""
-        rate = self.facts / self.load_seconds if self.load_seconds else 0.0
 
         def med(values: list[float]) -> str:
             return f"{statistics.median(values):.3f} s" if values else "-"
 
-        return [
+        rows = [
             ("fact rows after load", f"{self.facts:,}"),
             (
-                "load, sink-style (write + refresh per batch)",
-                f"{self.load_seconds:.1f} s ({rate:,.0f} events/s)",
+                "load, sink steps (write + both refreshes per batch)",
+                f"{self.load_seconds:.1f} s ({self.load_rate:,.0f} events/s)",
             ),
+            ("load, wall (with generating the rows)", f"{self.load_wall_seconds:.1f} s"),
             ("measured batches", str(len(self.write))),
             ("write_facts per batch (median)", med(self.write)),
             ("refresh_aggregates per batch (median)", med(self.refresh)),
@@ -152,10 +192,20 @@ class Figures:
                 f"{statistics.median(self.keys):,.0f}" if self.keys else "-",
             ),
             ("refresh_partner_activity per batch (median)", med(self.activity)),
-            ("totals_by_month (aggregates FINAL)", f"{self.totals_by_month:.3f} s"),
-            ("totals_from_facts (argMax over facts)", f"{self.totals_from_facts:.3f} s"),
+            (
+                f"reconcile, per month ({self.months} months)",
+                f"{self.reconcile_seconds:.2f} s (slowest month {self.slowest_month:.2f} s)",
+            ),
             ("aggregates reconcile with facts", "yes" if self.reconciled else "NO"),
         ]
+        if self.full_check is not None:
+            rows += [
+                ("totals_by_month (aggregates FINAL)", f"{self.totals_by_month:.3f} s"),
+                ("totals_from_facts (argMax over all facts)", f"{self.totals_from_facts:.3f} s"),
+                ("whole-history totals equal", "yes" if self.full_check else "NO"),
+            ]
+        rows.append(("peak RSS of this process (engine + Python)", f"{self.peak_rss_mib:,.0f} MiB"))
+        return rows
 
 
 def _sink_batch(wh: Warehouse, rows: list[Row]) -> tuple[float, float, float, int]:
@@ -176,26 +226,26 @@ def run(
     batch: int = 5_000,
     batches: int = 5,
     seed: int = 1,
+    full_check: bool = False,
     progress: Callable[[int], None] = lambda n: None,
 ) -> Figures:
-    """Load ``facts`` synthetic events sink-style, then time ``batches`` correction batches."""
-    rng = random.Random(seed)
+    """Load ``facts`` synthetic events sink-style, time ``batches`` correction batches (each
+    correcting ``batch`` events never corrected before), then reconcile month by month."""
     migrate(wh)
-    figures = Figures()
-    latest: list[Row] = []
+    figures = Figures(facts_loaded=facts)
+    loaded = datetime.now(UTC)
     started = time.perf_counter()
     for first in range(0, facts, batch):
-        rows = [random_fact(rng) for _ in range(min(batch, facts - first))]
-        _sink_batch(wh, rows)
-        latest.extend(rows)
+        rows = [event(seed, i, loaded) for i in range(first, min(first + batch, facts))]
+        write, refresh, activity, _ = _sink_batch(wh, rows)
+        figures.load_seconds += write + refresh + activity
         progress(len(rows))
-    figures.load_seconds = time.perf_counter() - started
-    for _ in range(batches):
+    figures.load_wall_seconds = time.perf_counter() - started
+    rng = random.Random(seed)
+    picks = rng.sample(range(facts), min(facts, batch * batches))
+    for start in range(0, len(picks), batch):
         now = datetime.now(UTC)
-        picks = rng.sample(range(len(latest)), min(batch, len(latest)))
-        rows = [correction(rng, latest[i], now) for i in picks]
-        for i, row in zip(picks, rows, strict=True):
-            latest[i] = row
+        rows = [correction(rng, event(seed, i, loaded), now) for i in picks[start : start + batch]]
         write, refresh, activity, keys = _sink_batch(wh, rows)
         figures.write.append(write)
         figures.refresh.append(refresh)
@@ -204,10 +254,18 @@ def run(
         progress(len(rows))
     figures.facts = int(wh.query("SELECT count() AS n FROM facts")[0]["n"])
     started = time.perf_counter()
-    by_month = totals_by_month(wh)
-    figures.totals_by_month = time.perf_counter() - started
-    started = time.perf_counter()
-    from_facts = totals_from_facts(wh)
-    figures.totals_from_facts = time.perf_counter() - started
-    figures.reconciled = by_month == from_facts
+    checks = reconcile(wh)
+    figures.reconcile_seconds = time.perf_counter() - started
+    figures.months = len(checks)
+    figures.slowest_month = max((c.seconds for c in checks), default=0.0)
+    figures.reconciled = bool(checks) and all(c.ok for c in checks)
+    if full_check:
+        started = time.perf_counter()
+        by_month = totals_by_month(wh)
+        figures.totals_by_month = time.perf_counter() - started
+        started = time.perf_counter()
+        from_facts = totals_from_facts(wh)
+        figures.totals_from_facts = time.perf_counter() - started
+        figures.full_check = by_month == from_facts
+    figures.peak_rss_mib = peak_rss_mib()
     return figures

@@ -141,6 +141,9 @@ def bench_cmd(
     batch: int = typer.Option(5_000, min=1, help="Events per sink batch."),
     batches: int = typer.Option(5, min=1, help="Measured batches (each corrects old events)."),
     seed: int = typer.Option(1, help="Seed of the synthetic events."),
+    full_check: bool = typer.Option(
+        False, help="Also time the whole-history totals_by_month / totals_from_facts pair."
+    ),
 ) -> None:
     """Measure writes and refreshes on synthetic facts in a throwaway embedded warehouse."""
     with tempfile.TemporaryDirectory(prefix="partnerhub-bench-") as folder:
@@ -160,6 +163,7 @@ def bench_cmd(
                     batch=batch,
                     batches=batches,
                     seed=seed,
+                    full_check=full_check,
                     progress=lambda n: progress.advance(task, n),
                 )
         finally:

@@ -90,7 +90,7 @@ def bench_cmd(
     from dashboards import bench
     from warehouse.client import EmbeddedWarehouse
 
-    context = Context.from_settings(settings())
+    context = settings().dashboard_context()
     with tempfile.TemporaryDirectory(prefix="partnerhub-dashboards-bench-") as folder:
         wh = EmbeddedWarehouse(Path(folder))
         try:

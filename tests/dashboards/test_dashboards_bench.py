@@ -8,7 +8,6 @@ import pytest
 
 from dashboards.bench import build_year, time_panels
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.queries import panels
 from partnerhub.settings import HubSettings
 from warehouse.client import EmbeddedWarehouse
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.clickhouse
 
 
 def test_a_generated_year_runs_every_panel(tmp_path: Path) -> None:
-    context = Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+    context = HubSettings(_env_file=None).dashboard_context()  # type: ignore[call-arg]
     with EmbeddedWarehouse(tmp_path / "chdb") as wh:
         stored = build_year(wh, 4000, context)
         assert stored["facts"] == 4000

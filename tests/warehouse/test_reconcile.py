@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from warehouse.bench import correction, random_fact
-from warehouse.client import EmbeddedWarehouse, Warehouse
+from warehouse.client import Warehouse
 from warehouse.facts import (
     columnar,
     refresh_aggregates,
@@ -18,7 +16,6 @@ from warehouse.facts import (
     totals_from_facts,
     write_facts,
 )
-from warehouse.migrate import migrate
 from warehouse.reconcile import month_from_aggregates, month_from_facts, reconcile
 from warehouse.tables import AGGREGATE_COLUMNS
 
@@ -27,10 +24,8 @@ T0 = datetime(2006, 9, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def wh(tmp_path: Path) -> Iterator[Warehouse]:
-    with EmbeddedWarehouse(tmp_path / "chdb", database="hub_test") as warehouse:
-        migrate(warehouse)
-        yield warehouse
+def wh(migrated_warehouse: Warehouse) -> Warehouse:
+    return migrated_warehouse
 
 
 def _sink(wh: Warehouse, rows: list[dict[str, object]]) -> None:

@@ -20,7 +20,6 @@ from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
-    ACTIVITY_DAY_COLUMNS,
     ACTIVITY_MARK_COLUMNS,
     AGGREGATE_COLUMNS,
     AGGREGATE_KEY,
@@ -29,6 +28,7 @@ from warehouse.tables import (
     FACT_COLUMNS,
     FACT_KEY_COLUMNS,
     FACT_REVISION_COLUMNS,
+    KEY_TOTAL_COLUMNS,
     MEASURES,
     REF_COLUMNS,
     TABLES,
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 #: Structures of the row sets passed to queries as TSV text (see :func:`tsv`).
 TOUCHED_STRUCTURE = "partner_id String, event_id String"
 KEY_STRUCTURE = "day Date, " + ", ".join(f"{k} String" for k in AGGREGATE_KEY[1:])
-CELL_STRUCTURE = "day Date, partner_id String, kind String"
 
 #: How the winning row of an event is chosen: the highest revision; among copies of it, the
 #: last written, and among those the last message (a producer reusing an id with other
@@ -181,9 +180,10 @@ def touched_keys_sql() -> str:
     )
 
 
-def refresh_aggregates_sql() -> str:
-    """``INSERT ... SELECT`` rewriting the aggregates of the keys in ``{keys}`` from the
-    de-duplicated facts: one row per key, zeros where nothing active remains.
+def aggregate_totals_sql() -> str:
+    """``SELECT`` of the aggregates of the keys in ``{keys}``, recomputed from the
+    de-duplicated facts: one row per key (``AGGREGATE_COLUMNS`` but ``updated_at``), zeros
+    where nothing active remains.
 
     The candidates are every event with a revision at one of the keys (found in
     ``fact_keys``, ordered by the aggregate key); their winning revisions (all their
@@ -194,7 +194,7 @@ def refresh_aggregates_sql() -> str:
     key_list = ", ".join(AGGREGATE_KEY)
     # Sums are named total_*: an alias equal to a column name would shadow it for ClickHouse.
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in (*CELLS, *MEASURES))
-    values = ", ".join(f"total_{c}" for c in ("events", *CELLS, *MEASURES))
+    values = ", ".join(f"total_{c} AS {c}" for c in ("events", *CELLS, *MEASURES))
     keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
     candidates = (
         f"SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE {_key_tuple('occurred_on')}"
@@ -204,8 +204,7 @@ def refresh_aggregates_sql() -> str:
         f"(partner_id, event_id) IN ({candidates})", table="fact_revisions"
     )
     return (
-        f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
-        f" SELECT {key_list}, {values}, now64(6) AS updated_at"
+        f"SELECT {key_list}, {values}"
         f" FROM {keys} AS keys"
         " LEFT JOIN ("
         f" SELECT {key_list}, count() AS total_events, {sums}"
@@ -217,19 +216,26 @@ def refresh_aggregates_sql() -> str:
     )
 
 
-def refresh_activity_days_sql() -> str:
-    """``INSERT ... SELECT`` rewriting ``activity_days`` for the (day, partner, kind) cells in
-    ``{cells}`` from the daily aggregates of those days and partners (the aggregates are
-    ordered by day and partner, so each cell is a short range)."""
-    cells = f"(SELECT * FROM {rows_of('cells', CELL_STRUCTURE)})"
+def sum_cells_sql(target: str, source: str, cell: Sequence[str], param: str = "cells") -> str:
+    """``INSERT ... SELECT`` rewriting the ``cell`` rows of ``target`` listed in ``{param}``
+    as sums of ``events`` over ``source FINAL`` (ordered with ``cell`` as its prefix, so
+    each cell is one short range)."""
+    names = ", ".join(cell)
+    structure = ", ".join(f"{c} {'Date' if c == 'day' else 'String'}" for c in cell)
     return (
-        f"INSERT INTO activity_days ({', '.join(ACTIVITY_DAY_COLUMNS)})"
-        " SELECT partner_id, kind, day, sum(events) AS counted, now64(6) AS updated_at"
-        " FROM daily_aggregates FINAL"
-        f" WHERE (day, partner_id) IN (SELECT day, partner_id FROM {cells})"
-        f" AND (day, partner_id, kind) IN {cells}"
-        " GROUP BY partner_id, kind, day"
+        f"INSERT INTO {target} ({names}, events, updated_at)"
+        f" SELECT {names}, sum(events), now64(6) FROM {source} FINAL"
+        f" WHERE ({names}) IN (SELECT * FROM {rows_of(param, structure)})"
+        f" GROUP BY {names}"
     )
+
+
+#: The levels partner activity is summed through, finest first: (table, the table it sums,
+#: its cell). ``partner_activity`` sums ``activity_days`` per partner and kind.
+ACTIVITY_LEVELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("activity_regions", "key_totals", ("partner_id", "kind", "day", "region")),
+    ("activity_days", "activity_regions", ("partner_id", "kind", "day")),
+)
 
 
 def refresh_activity_sql() -> str:
@@ -284,29 +290,36 @@ def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int
     ``(partner_id, event_id)`` events maps to; return how many keys were rewritten.
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
-    is the same whatever order revisions and duplicates were written in. Then the
-    ``activity_days`` cells of those keys are recomputed and the months marked as changed
-    (``activity_marks``), for :func:`refresh_partner_activity` and :func:`reconcile`.
+    is the same whatever order revisions and duplicates were written in. The same totals go
+    to ``key_totals``; the activity cells of those keys are then summed again level by level
+    (:data:`ACTIVITY_LEVELS`) and the months marked as changed (``activity_marks``), for
+    :func:`refresh_partner_activity` and :func:`warehouse.reconcile.reconcile`.
     """
     pairs = sorted(set(touched))
     if not pairs:
         return 0
     started = time.perf_counter()
     rows = wh.query(touched_keys_sql(), {"touched": tsv(pairs)})
-    keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
-    if keys:
-        wh.command(refresh_aggregates_sql(), {"keys": tsv(keys)})
-        cells = sorted({(row["day"], row["partner_id"], row["kind"]) for row in rows})
-        wh.command(refresh_activity_days_sql(), {"cells": tsv(cells)})
-        marks = activity_marks(rows, datetime.now(UTC))
+    if rows:
+        keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
+        totals = wh.query(aggregate_totals_sql(), {"keys": tsv(keys)})
+        now = datetime.now(UTC)
+        columns = columnar("daily_aggregates", AGGREGATE_COLUMNS[:-1], totals)
+        columns["updated_at"] = [now] * len(totals)
+        wh.insert("daily_aggregates", columns)
+        wh.insert("key_totals", {c: columns[c] for c in KEY_TOTAL_COLUMNS})
+        for target, source, cell in ACTIVITY_LEVELS:
+            cells = sorted({tuple(row[c] for c in cell) for row in rows})
+            wh.command(sum_cells_sql(target, source, cell), {"cells": tsv(cells)})
+        marks = activity_marks(rows, now)
         wh.insert("activity_marks", columnar("activity_marks", ACTIVITY_MARK_COLUMNS, marks))
     log.debug(
         "refreshed %d aggregate keys for %d events in %.3f s",
-        len(keys),
+        len(rows),
         len(pairs),
         time.perf_counter() - started,
     )
-    return len(keys)
+    return len(rows)
 
 
 def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:

@@ -104,6 +104,29 @@ FACT_KEY_COLUMNS: tuple[str, ...] = (
     "event_id",
 )
 
+#: ``key_totals``: the events of each aggregate key, ordered by partner, kind, day, region.
+KEY_TOTAL_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "day",
+    "region",
+    "population_type",
+    "origin",
+    "indicator",
+    "events",
+    "updated_at",
+)
+
+#: ``activity_regions``: events counted per partner, kind, day and region.
+ACTIVITY_REGION_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "day",
+    "region",
+    "events",
+    "updated_at",
+)
+
 #: ``activity_days``: events counted per partner, kind and day.
 ACTIVITY_DAY_COLUMNS: tuple[str, ...] = ("partner_id", "kind", "day", "events", "updated_at")
 
@@ -217,6 +240,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "fact_revisions": FACT_REVISION_COLUMNS,
     "fact_keys": FACT_KEY_COLUMNS,
     "activity_days": ACTIVITY_DAY_COLUMNS,
+    "key_totals": KEY_TOTAL_COLUMNS,
+    "activity_regions": ACTIVITY_REGION_COLUMNS,
     "activity_marks": ACTIVITY_MARK_COLUMNS,
     "reconciliations": RECONCILIATION_COLUMNS,
 }

@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS fact_keys
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (occurred_on, partner_id, region, kind, population_type, origin, indicator, event_id)
-SETTINGS index_granularity = 256;
+SETTINGS index_granularity = 128;
 INSERT INTO fact_keys
 SELECT DISTINCT occurred_on, partner_id, region, kind, population_type, origin, indicator,
     event_id

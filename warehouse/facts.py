@@ -162,8 +162,14 @@ def latest_revisions_sql(
     )
 
 
-def _key_tuple(day_column: str) -> str:
-    return "(" + ", ".join(day_column if k == "day" else k for k in AGGREGATE_KEY) + ")"
+def key_hash_sql(day_column: str) -> str:
+    """SQL: the hash ``fact_keys.key_hash`` holds for an aggregate key (its columns as text,
+    so a Date or a LowCardinality column hashes as its value does)."""
+    return (
+        "cityHash64("
+        + ", ".join(f"toString({day_column if k == 'day' else k})" for k in AGGREGATE_KEY)
+        + ")"
+    )
 
 
 def touched_keys_sql() -> str:
@@ -197,8 +203,8 @@ def aggregate_totals_sql() -> str:
     values = ", ".join(f"total_{c} AS {c}" for c in ("events", *CELLS, *MEASURES))
     keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
     candidates = (
-        f"SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE {_key_tuple('occurred_on')}"
-        f" IN {keys}"
+        "SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE (occurred_on, key_hash) IN"
+        f" (SELECT day, {key_hash_sql('day')} FROM {rows_of('keys', KEY_STRUCTURE)})"
     )
     latest = latest_revisions_sql(
         f"(partner_id, event_id) IN ({candidates})", table="fact_revisions"

@@ -96,8 +96,8 @@ FACT_REVISION_COLUMNS: tuple[str, ...] = (
     *MEASURES,
 )
 
-#: ``fact_keys``: one row per (aggregate key, event), ordered by the aggregate key (the day is
-#: named ``occurred_on``, as in a fact row).
+#: ``fact_keys``: one row per (aggregate key, event), indexed by day and key hash (the day is
+#: named ``occurred_on``, as in a fact row); the columns written (``key_hash`` is computed).
 FACT_KEY_COLUMNS: tuple[str, ...] = (
     "occurred_on",
     *AGGREGATE_KEY[1:],
@@ -238,7 +238,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "rollup_versions": ROLLUP_VERSION_COLUMNS,
     "rollup_rows": ROLLUP_ROW_COLUMNS,
     "fact_revisions": FACT_REVISION_COLUMNS,
-    "fact_keys": FACT_KEY_COLUMNS,
+    "fact_keys": (*FACT_KEY_COLUMNS, "key_hash"),
     "activity_days": ACTIVITY_DAY_COLUMNS,
     "key_totals": KEY_TOTAL_COLUMNS,
     "activity_regions": ACTIVITY_REGION_COLUMNS,

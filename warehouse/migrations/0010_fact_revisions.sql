@@ -1,7 +1,7 @@
 -- The "where was this event, and what does it count" lookup: a narrow copy of every fact
 -- revision (the aggregate key, the winner order, the measures), ordered by (partner_id,
 -- event_id) with small granules, so that finding the revisions of 5,000 events reads about
--- 5,000 granules of 128 rows instead of every 8,192-row granule of facts. Readers pick the
+-- 5,000 granules of 64 rows instead of every 8,192-row granule of facts. Readers pick the
 -- winner with argMax over (revision, ingested_at, offset), as in facts. Unlike facts, a
 -- revision written again with other content keeps both rows (the sorting key includes the
 -- write): its earlier key must still be refreshed after facts' merges have dropped it.
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS fact_revisions
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (partner_id, event_id, revision, ingested_at, `offset`)
-SETTINGS index_granularity = 128;
+SETTINGS index_granularity = 64;
 -- Facts written before this table existed.
 INSERT INTO fact_revisions
 SELECT partner_id, event_id, revision, ingested_at, `offset`, status, occurred_on, reported_at,

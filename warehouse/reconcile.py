@@ -128,3 +128,9 @@ def reconcile(wh: Warehouse, months: Iterable[date] | None = None) -> list[Month
         ]
         wh.insert("reconciliations", columnar("reconciliations", RECONCILIATION_COLUMNS, rows))
     return checks
+
+
+def months_held(wh: Warehouse) -> list[date]:
+    """Every month any fact revision maps to (``fact_keys`` is ordered by day)."""
+    rows = wh.query("SELECT DISTINCT toStartOfMonth(occurred_on) AS month FROM fact_keys")
+    return sorted(row["month"] for row in rows)

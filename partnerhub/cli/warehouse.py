@@ -172,3 +172,36 @@ def bench_cmd(
     for name, value in figures.rows():
         table.add_row(name, value)
     console.print(table)
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    every_month: bool = typer.Option(
+        False, "--all", help="Check every month, not only those changed since their last check."
+    ),
+) -> None:
+    """Check the aggregates against the facts month by month: by default only the months
+    changed since they were last checked (each check is recorded in the warehouse)."""
+    from warehouse.reconcile import months_held, reconcile
+
+    hub = settings()
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    try:
+        checks = reconcile(wh, months_held(wh) if every_month else None)
+    finally:
+        wh.close()
+    if not checks:
+        console.print("no month changed since it was last checked")
+        return
+    table = Table("month", "totals rows", "differing", "seconds")
+    for c in checks:
+        mark = "" if c.ok else "[red]✗[/]"
+        table.add_row(
+            f"{c.month:%Y-%m}", f"{c.totals:,}", f"{c.differing:,} {mark}", f"{c.seconds:.2f}"
+        )
+    console.print(table)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        console.print(f"[red]{len(bad)} of {len(checks)} months differ from the facts[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/]: {len(checks)} months match the facts")

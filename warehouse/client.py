@@ -106,12 +106,13 @@ def open_warehouse(ch: ClickHouseSettings, data_dir: Path) -> Warehouse:
     """The warehouse the settings name: a server at ``ch.url``, else chdb in
     ``<data_dir>/warehouse``."""
     if ch.url is None:
-        return EmbeddedWarehouse(data_dir / "warehouse", database=ch.database)
+        return EmbeddedWarehouse(data_dir / "warehouse", database=ch.database, limits=ch.limits())
     return ServerWarehouse(
         ch.url,
         database=ch.database,
         username=ch.username,
         password=ch.password.get_secret_value() if ch.password else None,
+        limits=ch.limits(),
     )
 
 

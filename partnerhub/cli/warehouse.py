@@ -140,6 +140,9 @@ def bench_cmd(
     facts: int = typer.Option(200_000, min=1, help="Events to load before the measured batches."),
     batch: int = typer.Option(5_000, min=1, help="Events per sink batch."),
     batches: int = typer.Option(5, min=1, help="Measured batches (each corrects old events)."),
+    load_batches: int = typer.Option(
+        20, min=1, help="Batches of new events loaded sink-style (timed); the rest is prefilled."
+    ),
     seed: int = typer.Option(1, help="Seed of the synthetic events."),
     full_check: bool = typer.Option(
         False, help="Also time the whole-history totals_by_month / totals_from_facts pair."
@@ -162,6 +165,7 @@ def bench_cmd(
                     facts=facts,
                     batch=batch,
                     batches=batches,
+                    load_batches=load_batches,
                     seed=seed,
                     full_check=full_check,
                     progress=lambda n: progress.advance(task, n),

@@ -36,6 +36,7 @@ from clickhouse_connect.driver.exceptions import (
     ProgrammingError,
 )
 
+from warehouse.limits import DEFAULT_LIMITS, EngineLimits
 from warehouse.settings import ClickHouseSettings
 
 log = logging.getLogger(__name__)
@@ -105,12 +106,13 @@ def open_warehouse(ch: ClickHouseSettings, data_dir: Path) -> Warehouse:
     """The warehouse the settings name: a server at ``ch.url``, else chdb in
     ``<data_dir>/warehouse``."""
     if ch.url is None:
-        return EmbeddedWarehouse(data_dir / "warehouse", database=ch.database)
+        return EmbeddedWarehouse(data_dir / "warehouse", database=ch.database, limits=ch.limits())
     return ServerWarehouse(
         ch.url,
         database=ch.database,
         username=ch.username,
         password=ch.password.get_secret_value() if ch.password else None,
+        limits=ch.limits(),
     )
 
 
@@ -209,15 +211,23 @@ class EmbeddedWarehouse:
     fastest path measured from Python values (docs/warehouse.md).
     """
 
-    def __init__(self, data_dir: Path, database: str = "partnerhub") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database: str = "partnerhub",
+        limits: EngineLimits = DEFAULT_LIMITS,
+    ) -> None:
         from chdb.session import Session  # the embedded extra; the server path needs none
 
         self.data_dir = Path(data_dir).resolve()
         self.database = database
         self._lock = threading.Lock()
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The engine starts with the limits (docs/warehouse.md); a second session of this
+        # process on the same folder shares the engine and gets the same query settings.
+        connection = limits.connection_string(str(self.data_dir))
         try:
-            self._session: Any = Session(str(self.data_dir))  # type: ignore[no-untyped-call]
+            self._session: Any = Session(connection)  # type: ignore[no-untyped-call]
         except RuntimeError as error:
             raise _open_failure(self.data_dir, error) from error
         try:
@@ -322,6 +332,7 @@ class ServerWarehouse:
         *,
         connect_timeout: int = 5,
         send_receive_timeout: int = 300,
+        limits: EngineLimits = DEFAULT_LIMITS,
     ) -> None:
         self.database = database
         self._where = _redacted(url)
@@ -329,7 +340,10 @@ class ServerWarehouse:
         options: dict[str, Any] = {"dsn": url, "username": username, "password": password or ""}
         if not url.startswith("chdb:"):
             options.update(
-                connect_timeout=connect_timeout, send_receive_timeout=send_receive_timeout
+                connect_timeout=connect_timeout,
+                send_receive_timeout=send_receive_timeout,
+                # Per-query limits as session settings; caches are the server's config.
+                settings=limits.query_settings(),
             )
         try:
             self._client: Any = _connect(options, database)

@@ -13,18 +13,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
+    ACTIVITY_MARK_COLUMNS,
     AGGREGATE_COLUMNS,
     AGGREGATE_KEY,
     ALERT_COLUMNS,
     DEADLETTER_COLUMNS,
     FACT_COLUMNS,
+    FACT_KEY_COLUMNS,
+    FACT_REVISION_COLUMNS,
+    KEY_TOTAL_COLUMNS,
     MEASURES,
     REF_COLUMNS,
     TABLES,
@@ -83,8 +87,20 @@ def _write(
 
 
 def write_facts(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Write fact rows (keys: ``FACT_COLUMNS``). Writing a revision again changes no total."""
-    _write(wh, "facts", FACT_COLUMNS, rows)
+    """Write fact rows (keys: ``FACT_COLUMNS``). Writing a revision again changes no total.
+
+    The same rows also go into the two lookup tables the refresh reads (``fact_revisions``
+    by event, ``fact_keys`` by aggregate key), facts first: a batch interrupted in between is
+    written again whole by the sink, and every table de-duplicates.
+    """
+    if not rows:
+        return
+    started = time.perf_counter()
+    columns = columnar("facts", FACT_COLUMNS, rows)
+    wh.insert("facts", columns)
+    wh.insert("fact_revisions", {c: columns[c] for c in FACT_REVISION_COLUMNS})
+    wh.insert("fact_keys", {c: columns[c] for c in FACT_KEY_COLUMNS})
+    log.debug("wrote %d facts in %.3f s", len(rows), time.perf_counter() - started)
 
 
 def write_refs(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -122,10 +138,13 @@ def rows_of(param: str, structure: str) -> str:
     return f"format(TSV, '{structure}', {{{param}:String}})"
 
 
-def latest_revisions_sql(where: str = "1", fields: Sequence[str] = WINNER_FIELDS) -> str:
-    """One row per ``(partner_id, event_id)`` among facts matching ``where``: ``fields`` of its
-    winning row (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus
-    ``last_ingested_at`` over all its revisions.
+def latest_revisions_sql(
+    where: str = "1", fields: Sequence[str] = WINNER_FIELDS, table: str = "facts"
+) -> str:
+    """One row per ``(partner_id, event_id)`` among rows of ``table`` (``facts`` or its narrow
+    copy ``fact_revisions``) matching ``where``: ``fields`` of its winning row
+    (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus ``last_ingested_at`` over
+    all its revisions.
 
     Ask only for the fields you need: the winner is carried as one tuple, and its width is
     most of the cost.
@@ -139,45 +158,59 @@ def latest_revisions_sql(where: str = "1", fields: Sequence[str] = WINNER_FIELDS
         f" SELECT partner_id, event_id,"
         f" argMax(tuple({', '.join(fields)}), {WINNER_ORDER}) AS w,"
         f" max(ingested_at) AS last_ingested_at"
-        f" FROM facts WHERE {where} GROUP BY partner_id, event_id)"
+        f" FROM {table} WHERE {where} GROUP BY partner_id, event_id)"
     )
 
 
-def _key_tuple(day_column: str) -> str:
-    return "(" + ", ".join(day_column if k == "day" else k for k in AGGREGATE_KEY) + ")"
+def key_hash_sql(day_column: str) -> str:
+    """SQL: the hash ``fact_keys.key_hash`` holds for an aggregate key (its columns as text,
+    so a Date or a LowCardinality column hashes as its value does)."""
+    return (
+        "cityHash64("
+        + ", ".join(f"toString({day_column if k == 'day' else k})" for k in AGGREGATE_KEY)
+        + ")"
+    )
 
 
 def touched_keys_sql() -> str:
-    """Every aggregate key any revision of the touched events maps to."""
+    """Every aggregate key any revision of the touched events maps to, with the latest
+    ``reported_at`` and ``ingested_at`` of those revisions (for partner activity). Reads
+    ``fact_revisions`` by its primary key: the cost follows the touched events."""
     select = ", ".join("occurred_on AS day" if k == "day" else k for k in AGGREGATE_KEY)
     return (
-        f"SELECT DISTINCT {select} FROM facts"
-        f" WHERE (partner_id, event_id) IN (SELECT * FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
+        f"SELECT {select}, max(reported_at) AS last_reported_at,"
+        " max(ingested_at) AS last_ingested_at FROM fact_revisions"
+        " WHERE (partner_id, event_id) IN"
+        f" (SELECT partner_id, event_id FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
+        f" GROUP BY {', '.join(AGGREGATE_KEY)}"
     )
 
 
-def refresh_aggregates_sql() -> str:
-    """``INSERT ... SELECT`` rewriting the aggregates of the keys in ``{keys}`` from the
-    de-duplicated facts: one row per key, zeros where nothing active remains.
+def aggregate_totals_sql() -> str:
+    """``SELECT`` of the aggregates of the keys in ``{keys}``, recomputed from the
+    de-duplicated facts: one row per key (``AGGREGATE_COLUMNS`` but ``updated_at``), zeros
+    where nothing active remains.
 
-    The candidates are every event with a revision at one of the keys; their winning
-    revisions are summed by key, and the LEFT JOIN from the keys keeps exactly the keys
-    asked for (a candidate whose winner moved elsewhere lands on a key it drops).
+    The candidates are every event with a revision at one of the keys (found in
+    ``fact_keys``, ordered by the aggregate key); their winning revisions (all their
+    revisions, found in ``fact_revisions``, ordered by event) are summed by key, and the
+    LEFT JOIN from the keys keeps exactly the keys asked for (a candidate whose winner moved
+    elsewhere lands on a key it drops).
     """
     key_list = ", ".join(AGGREGATE_KEY)
     # Sums are named total_*: an alias equal to a column name would shadow it for ClickHouse.
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in (*CELLS, *MEASURES))
-    values = ", ".join(f"total_{c}" for c in ("events", *CELLS, *MEASURES))
+    values = ", ".join(f"total_{c} AS {c}" for c in ("events", *CELLS, *MEASURES))
     keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
     candidates = (
-        "SELECT DISTINCT partner_id, event_id FROM facts"
-        " WHERE partner_id IN {partners:Array(String)}"
-        f" AND {_key_tuple('occurred_on')} IN {keys}"
+        "SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE (occurred_on, key_hash) IN"
+        f" (SELECT day, {key_hash_sql('day')} FROM {rows_of('keys', KEY_STRUCTURE)})"
     )
-    latest = latest_revisions_sql(f"(partner_id, event_id) IN ({candidates})")
+    latest = latest_revisions_sql(
+        f"(partner_id, event_id) IN ({candidates})", table="fact_revisions"
+    )
     return (
-        f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
-        f" SELECT {key_list}, {values}, now64(6) AS updated_at"
+        f"SELECT {key_list}, {values}"
         f" FROM {keys} AS keys"
         " LEFT JOIN ("
         f" SELECT {key_list}, count() AS total_events, {sums}"
@@ -189,10 +222,32 @@ def refresh_aggregates_sql() -> str:
     )
 
 
+def sum_cells_sql(target: str, source: str, cell: Sequence[str], param: str = "cells") -> str:
+    """``INSERT ... SELECT`` rewriting the ``cell`` rows of ``target`` listed in ``{param}``
+    as sums of ``events`` over ``source FINAL`` (ordered with ``cell`` as its prefix, so
+    each cell is one short range)."""
+    names = ", ".join(cell)
+    structure = ", ".join(f"{c} {'Date' if c == 'day' else 'String'}" for c in cell)
+    return (
+        f"INSERT INTO {target} ({names}, events, updated_at)"
+        f" SELECT {names}, sum(events), now64(6) FROM {source} FINAL"
+        f" WHERE ({names}) IN (SELECT * FROM {rows_of(param, structure)})"
+        f" GROUP BY {names}"
+    )
+
+
+#: The levels partner activity is summed through, finest first: (table, the table it sums,
+#: its cell). ``partner_activity`` sums ``activity_days`` per partner and kind.
+ACTIVITY_LEVELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("activity_regions", "key_totals", ("partner_id", "kind", "day", "region")),
+    ("activity_days", "activity_regions", ("partner_id", "kind", "day")),
+)
+
+
 def refresh_activity_sql() -> str:
     """``INSERT ... SELECT`` rewriting ``partner_activity`` for the partners in ``{partners}``:
-    counted events and their last day from the daily aggregates, last report and last
-    arrival from every fact revision (a correction or retraction is also a sign of life)."""
+    counted events and their last day summed from ``activity_days`` (one row per day the
+    partner reported on), last report and last arrival from ``activity_marks``."""
     partners = "partner_id IN {partners:Array(String)}"
     return (
         f"INSERT INTO partner_activity ({', '.join(ACTIVITY_COLUMNS)})"
@@ -201,10 +256,10 @@ def refresh_activity_sql() -> str:
         " now64(6) AS updated_at"
         " FROM (SELECT partner_id, kind, sum(events) AS counted,"
         " maxIf(day, events > 0) AS last_day"
-        f" FROM daily_aggregates FINAL WHERE {partners} GROUP BY partner_id, kind) AS a"
-        " FULL JOIN (SELECT partner_id, kind, max(reported_at) AS last_report,"
-        " max(ingested_at) AS last_arrival"
-        f" FROM facts WHERE {partners} GROUP BY partner_id, kind) AS f"
+        f" FROM activity_days FINAL WHERE {partners} GROUP BY partner_id, kind) AS a"
+        " FULL JOIN (SELECT partner_id, kind, max(last_reported_at) AS last_report,"
+        " max(last_ingested_at) AS last_arrival"
+        f" FROM activity_marks WHERE {partners} GROUP BY partner_id, kind) AS f"
         " USING (partner_id, kind)"
         " SETTINGS join_use_nulls = 0"
     )
@@ -213,37 +268,72 @@ def refresh_activity_sql() -> str:
 # --- refreshes -----------------------------------------------------------------------------
 
 
+def activity_marks(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The ``activity_marks`` rows of a refresh: per partner, kind and month of the touched
+    keys, the latest report and arrival among the touched revisions, marked ``now``."""
+    marks: dict[tuple[str, str, date], dict[str, Any]] = {}
+    for row in rows:
+        month = row["day"].replace(day=1)
+        key = (row["partner_id"], row["kind"], month)
+        mark = marks.get(key)
+        if mark is None:
+            marks[key] = {
+                "partner_id": key[0],
+                "kind": key[1],
+                "month": month,
+                "last_reported_at": row["last_reported_at"],
+                "last_ingested_at": row["last_ingested_at"],
+                "marked_at": now,
+            }
+        else:
+            mark["last_reported_at"] = max(mark["last_reported_at"], row["last_reported_at"])
+            mark["last_ingested_at"] = max(mark["last_ingested_at"], row["last_ingested_at"])
+    return list(marks.values())
+
+
 def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int:
     """Recompute the daily aggregates of every key any revision of the touched
     ``(partner_id, event_id)`` events maps to; return how many keys were rewritten.
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
-    is the same whatever order revisions and duplicates were written in.
+    is the same whatever order revisions and duplicates were written in. The same totals go
+    to ``key_totals``; the activity cells of those keys are then summed again level by level
+    (:data:`ACTIVITY_LEVELS`) and the months marked as changed (``activity_marks``), for
+    :func:`refresh_partner_activity` and :func:`warehouse.reconcile.reconcile`.
     """
     pairs = sorted(set(touched))
     if not pairs:
         return 0
     started = time.perf_counter()
     rows = wh.query(touched_keys_sql(), {"touched": tsv(pairs)})
-    keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
-    if keys:
-        partners = sorted({row["partner_id"] for row in rows})
-        wh.command(refresh_aggregates_sql(), {"keys": tsv(keys), "partners": partners})
+    if rows:
+        keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
+        totals = wh.query(aggregate_totals_sql(), {"keys": tsv(keys)})
+        now = datetime.now(UTC)
+        columns = columnar("daily_aggregates", AGGREGATE_COLUMNS[:-1], totals)
+        columns["updated_at"] = [now] * len(totals)
+        wh.insert("daily_aggregates", columns)
+        wh.insert("key_totals", {c: columns[c] for c in KEY_TOTAL_COLUMNS})
+        for target, source, cell in ACTIVITY_LEVELS:
+            cells = sorted({tuple(row[c] for c in cell) for row in rows})
+            wh.command(sum_cells_sql(target, source, cell), {"cells": tsv(cells)})
+        marks = activity_marks(rows, now)
+        wh.insert("activity_marks", columnar("activity_marks", ACTIVITY_MARK_COLUMNS, marks))
     log.debug(
         "refreshed %d aggregate keys for %d events in %.3f s",
-        len(keys),
+        len(rows),
         len(pairs),
         time.perf_counter() - started,
     )
-    return len(keys)
+    return len(rows)
 
 
 def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:
     """Recompute ``partner_activity`` for ``partners``: per kind, the events counted and the
     last day they occurred on, the last ``reported_at`` and the last arrival of any revision.
 
-    Counts come from the daily aggregates (the de-duplicated facts, summed), so call this
-    after :func:`refresh_aggregates` for the same batch.
+    Counts come from the daily aggregates (through ``activity_days``) and times from the
+    marks :func:`refresh_aggregates` leaves, so call this after it for the same batch.
     """
     names = sorted(set(partners))
     if names:
@@ -256,7 +346,7 @@ def refresh_partner_activity(wh: Warehouse, partners: Iterable[str]) -> None:
 MONTH_GROUP: tuple[str, ...] = ("month", "partner_id", "kind", "region", "population_type")
 
 
-def _monthly_sql(source: str, events: str) -> str:
+def monthly_sql(source: str, events: str) -> str:
     group = ", ".join(MONTH_GROUP)
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in CELLS)
     nonzero = " OR ".join(f"total_{c} > 0" for c in ("events", *CELLS))
@@ -267,14 +357,14 @@ def _monthly_sql(source: str, events: str) -> str:
     )
 
 
-def _renamed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def renamed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k.removeprefix("total_"): v for k, v in row.items()} for row in rows]
 
 
 def totals_by_month(wh: Warehouse) -> list[dict[str, Any]]:
     """Events and the ten sex/age cells by month (``YYYY-MM``), partner, kind, region and
     population type, from the daily aggregates; all-zero groups left out."""
-    return _renamed(wh.query(_monthly_sql("daily_aggregates FINAL", "sum(events)")))
+    return renamed(wh.query(monthly_sql("daily_aggregates FINAL", "sum(events)")))
 
 
 def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
@@ -282,7 +372,7 @@ def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
     winning revision of each event, retracted events left out)."""
     fields = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
     source = f"({latest_revisions_sql(fields=fields)}) WHERE status = 'active'"
-    return _renamed(wh.query(_monthly_sql(source, "count()")))
+    return renamed(wh.query(monthly_sql(source, "count()")))
 
 
 def deadletter_counts(wh: Warehouse) -> dict[str, int]:

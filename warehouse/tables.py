@@ -61,7 +61,10 @@ AGGREGATE_KEY: tuple[str, ...] = (
     "indicator",
 )
 
-#: Additive measures of an aggregate besides ``events`` and the ten cells.
+#: Additive measures of an aggregate besides ``events`` and the ten cells: the one list a new
+#: measure column is added to (with an ``ALTER TABLE ... ADD COLUMN`` of ``facts``,
+#: ``fact_revisions``, ``daily_aggregates`` and the roll-up rows in a migration). Every
+#: refresh, lookup and reconciliation query is built from it.
 MEASURES: tuple[str, ...] = ("quantity", "value_usd", "sessions", "hours", "cases")
 
 #: ``daily_aggregates``: totals per key, rewritten for the keys each sink batch touched.
@@ -71,6 +74,79 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
     *CELLS,
     *MEASURES,
     "updated_at",
+)
+
+#: ``fact_revisions``: the narrow copy of every fact revision the refresh looks events up in,
+#: ordered by ``(partner_id, event_id)`` (``facts`` column names; a subset of a fact row).
+FACT_REVISION_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "event_id",
+    "revision",
+    "ingested_at",
+    "offset",
+    "status",
+    "occurred_on",
+    "reported_at",
+    "region",
+    "kind",
+    "population_type",
+    "origin",
+    "indicator",
+    *CELLS,
+    *MEASURES,
+)
+
+#: ``fact_keys``: one row per (aggregate key, event), indexed by day and key hash (the day is
+#: named ``occurred_on``, as in a fact row); the columns written (``key_hash`` is computed).
+FACT_KEY_COLUMNS: tuple[str, ...] = (
+    "occurred_on",
+    *AGGREGATE_KEY[1:],
+    "event_id",
+)
+
+#: ``key_totals``: the events of each aggregate key, ordered by partner, kind, day, region.
+KEY_TOTAL_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "day",
+    "region",
+    "population_type",
+    "origin",
+    "indicator",
+    "events",
+    "updated_at",
+)
+
+#: ``activity_regions``: events counted per partner, kind, day and region.
+ACTIVITY_REGION_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "day",
+    "region",
+    "events",
+    "updated_at",
+)
+
+#: ``activity_days``: events counted per partner, kind and day.
+ACTIVITY_DAY_COLUMNS: tuple[str, ...] = ("partner_id", "kind", "day", "events", "updated_at")
+
+#: ``activity_marks``: latest report and arrival per partner, kind and month (merged by max).
+ACTIVITY_MARK_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "month",
+    "last_reported_at",
+    "last_ingested_at",
+    "marked_at",
+)
+
+#: ``reconciliations``: when each month was last reconciled and what was found.
+RECONCILIATION_COLUMNS: tuple[str, ...] = (
+    "month",
+    "checked_at",
+    "marks_through",
+    "totals",
+    "differing",
 )
 
 #: ``deadletters``: every rejected message with its original bytes and reasons.
@@ -161,6 +237,13 @@ TABLES: dict[str, tuple[str, ...]] = {
     "alerts": ALERT_COLUMNS,
     "rollup_versions": ROLLUP_VERSION_COLUMNS,
     "rollup_rows": ROLLUP_ROW_COLUMNS,
+    "fact_revisions": FACT_REVISION_COLUMNS,
+    "fact_keys": (*FACT_KEY_COLUMNS, "key_hash"),
+    "activity_days": ACTIVITY_DAY_COLUMNS,
+    "key_totals": KEY_TOTAL_COLUMNS,
+    "activity_regions": ACTIVITY_REGION_COLUMNS,
+    "activity_marks": ACTIVITY_MARK_COLUMNS,
+    "reconciliations": RECONCILIATION_COLUMNS,
 }
 
 #: The table that records applied migrations (created by ``warehouse.migrate``).

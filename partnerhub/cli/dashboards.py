@@ -74,3 +74,40 @@ def push_cmd(
         f"pushed {len(result.dashboards)} dashboards to folder {result.folder_uid}{created}"
         f" at {target.split('@')[-1]}"
     )
+
+
+@app.command("bench")
+def bench_cmd(
+    facts: int = typer.Option(10_000_000, min=1, help="Facts in the generated year."),
+    repeats: int = typer.Option(3, min=1, help="Runs of each panel (the median is shown)."),
+) -> None:
+    """Time every panel of every dashboard on a year built from ``--facts`` facts, in a
+    throwaway embedded warehouse; print each panel's median time and the slowest."""
+    import tempfile
+
+    from rich.table import Table
+
+    from dashboards import bench
+    from warehouse.client import EmbeddedWarehouse
+
+    context = settings().dashboard_context()
+    with tempfile.TemporaryDirectory(prefix="partnerhub-dashboards-bench-") as folder:
+        wh = EmbeddedWarehouse(Path(folder))
+        try:
+            console.print(f"generating a year of {facts:,} facts ...")
+            stored = bench.build_year(wh, facts, context)
+            console.print(", ".join(f"{t}: {n:,} rows" for t, n in sorted(stored.items())))
+            timings = bench.time_panels(wh, context, repeats=repeats)
+        finally:
+            wh.close()
+    table = Table("dashboard", "panel", "median", "runs")
+    for t in timings:
+        runs = " ".join(f"{s * 1000:.0f}" for s in t.seconds)
+        table.add_row(t.dashboard, t.panel, f"{t.median * 1000:.0f} ms", runs)
+    console.print(table)
+    slowest = max(timings, key=lambda t: t.median)
+    over = sum(t.median > 0.150 for t in timings)
+    console.print(
+        f"{len(timings)} panels; slowest: {slowest.dashboard} / {slowest.panel}"
+        f" {slowest.median * 1000:.0f} ms; {over} over 150 ms"
+    )

@@ -140,7 +140,13 @@ def bench_cmd(
     facts: int = typer.Option(200_000, min=1, help="Events to load before the measured batches."),
     batch: int = typer.Option(5_000, min=1, help="Events per sink batch."),
     batches: int = typer.Option(5, min=1, help="Measured batches (each corrects old events)."),
+    load_batches: int = typer.Option(
+        20, min=1, help="Batches of new events loaded sink-style (timed); the rest is prefilled."
+    ),
     seed: int = typer.Option(1, help="Seed of the synthetic events."),
+    full_check: bool = typer.Option(
+        False, help="Also time the whole-history totals_by_month / totals_from_facts pair."
+    ),
 ) -> None:
     """Measure writes and refreshes on synthetic facts in a throwaway embedded warehouse."""
     with tempfile.TemporaryDirectory(prefix="partnerhub-bench-") as folder:
@@ -159,7 +165,9 @@ def bench_cmd(
                     facts=facts,
                     batch=batch,
                     batches=batches,
+                    load_batches=load_batches,
                     seed=seed,
+                    full_check=full_check,
                     progress=lambda n: progress.advance(task, n),
                 )
         finally:
@@ -168,3 +176,36 @@ def bench_cmd(
     for name, value in figures.rows():
         table.add_row(name, value)
     console.print(table)
+
+
+@app.command("reconcile")
+def reconcile_cmd(
+    every_month: bool = typer.Option(
+        False, "--all", help="Check every month, not only those changed since their last check."
+    ),
+) -> None:
+    """Check the aggregates against the facts month by month: by default only the months
+    changed since they were last checked (each check is recorded in the warehouse)."""
+    from warehouse.reconcile import months_held, reconcile
+
+    hub = settings()
+    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    try:
+        checks = reconcile(wh, months_held(wh) if every_month else None)
+    finally:
+        wh.close()
+    if not checks:
+        console.print("no month changed since it was last checked")
+        return
+    table = Table("month", "totals rows", "differing", "seconds")
+    for c in checks:
+        mark = "" if c.ok else "[red]✗[/]"
+        table.add_row(
+            f"{c.month:%Y-%m}", f"{c.totals:,}", f"{c.differing:,} {mark}", f"{c.seconds:.2f}"
+        )
+    console.print(table)
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        console.print(f"[red]{len(bad)} of {len(checks)} months differ from the facts[/]")
+        raise typer.Exit(1)
+    console.print(f"[green]ok[/]: {len(checks)} months match the facts")

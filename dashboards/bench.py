@@ -1,0 +1,136 @@
+"""The dashboards over a year at scale: every panel's SQL of every dashboard, with its default
+variables and a year's time range, timed on a warehouse holding a year built from millions of
+facts. Behind ``partnerhub dashboards bench``.
+
+The year is generated in SQL (``numbers(N)``, hash-chosen values), straight into ``facts``,
+and its aggregates and partner activity are computed from those facts in one pass each, which
+is what the refreshes would leave for facts that are all first revisions (the refreshes
+themselves are measured by ``partnerhub warehouse bench``). Each partner works in a few
+regions with a few origins, as an operation does; every kind and indicator occurs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from dashboards.catalog import dashboards
+from dashboards.common import Context
+from dashboards.queries import dashboard_variables, panels, run_panel, year_context
+from dashboards.sql import literal
+from schemas.vocabulary import CELLS, PopulationType
+from warehouse.bench import INDICATORS
+from warehouse.client import Warehouse
+from warehouse.migrate import migrate
+from warehouse.tables import AGGREGATE_KEY, FACT_COLUMNS, MEASURES
+
+YEAR = 2006
+#: Regions, origins and population types one partner works with.
+REGIONS_PER_PARTNER = 4
+ORIGINS_PER_PARTNER = 4
+POPULATIONS = tuple(p.value for p in PopulationType)[:3]
+
+
+def _array(values: Sequence[str]) -> str:
+    return "[" + ", ".join(literal(v) for v in values) + "]"
+
+
+def _hash(salt: int, modulo: int) -> str:
+    """SQL: a number in ``[0, modulo)`` chosen by a hash of the row number."""
+    return f"(cityHash64(number, {salt}) % {modulo})"
+
+
+def generate_year_sql(facts: int, context: Context) -> str:
+    """``INSERT ... SELECT`` of ``facts`` first-revision facts over the year: partner, kind,
+    day and indicator uniform; each partner in its own few regions and origins."""
+    partners = sorted(context.partners)
+    regions = sorted(context.regions)
+    origins = sorted(context.origins)
+    kinds = sorted(INDICATORS)
+    indicators = "map(" + ", ".join(f"{literal(k)}, {_array(INDICATORS[k])}" for k in kinds) + ")"
+    region = f"(p * 3 + {_hash(4, REGIONS_PER_PARTNER)}) % {len(regions)}"
+    origin = f"(p * 2 + {_hash(5, ORIGINS_PER_PARTNER)}) % {len(origins)}"
+    cells = ", ".join(f"toUInt32({_hash(10 + i, 4)})" for i in range(len(CELLS)))
+    at = "toDateTime64(d, 3, 'UTC') + toIntervalHour"
+    return f"""
+INSERT INTO facts ({", ".join(FACT_COLUMNS)})
+SELECT toString(generateUUIDv4(number)), 1, 'active', partner_id, k, d, {at}(12),
+    {_array(regions)}[1 + {region}], {_array(POPULATIONS)}[1 + {_hash(7, len(POPULATIONS))}],
+    {_array(origins)}[1 + {origin}],
+    {indicators}[k][1 + cityHash64(number, 3) % length({indicators}[k])],
+    {cells},
+    if(k = 'assistance', toFloat64(1 + {_hash(30, 50)}), 0), if(k = 'assistance', 'kit', ''),
+    toFloat64({_hash(31, 500)}),
+    toUInt32(if(k = 'hiv_training', 1 + {_hash(32, 4)}, 0)),
+    toFloat64(if(k = 'hiv_training', 1 + {_hash(33, 8)}, 0)),
+    toUInt32(if(k = 'durable_solutions', 1 + {_hash(34, 3)}, 0)),
+    if(k = 'sgbv', ['medical'], []), 0, '{{}}', concat('partners.', partner_id, '.', k, '.v1'),
+    0, number, {at}(13), {at}(14)
+FROM (
+    SELECT number, {_hash(1, len(partners))} AS p, {_array(partners)}[1 + p] AS partner_id,
+        {_array(kinds)}[1 + {_hash(2, len(kinds))}] AS k,
+        toDate('{YEAR}-01-01') + toIntervalDay({_hash(6, 365)}) AS d
+    FROM numbers({facts})
+)
+"""
+
+
+def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
+    """Fill an empty warehouse with a year of ``facts`` facts and what the refreshes derive
+    from them; return the stored rows of the tables the panels read."""
+    migrate(wh)
+    wh.command(generate_year_sql(facts, context))
+    key = ", ".join("occurred_on" if k == "day" else k for k in AGGREGATE_KEY)
+    sums = ", ".join(f"sum({c})" for c in (*CELLS, *MEASURES))
+    # Every fact is a first revision: its own winner, so the aggregates are a plain GROUP BY.
+    wh.command(
+        f"INSERT INTO daily_aggregates SELECT {key}, count(), {sums}, now64(6) FROM facts"
+        f" WHERE status = 'active' GROUP BY {key}"
+    )
+    wh.command(
+        "INSERT INTO partner_activity SELECT partner_id, kind, count(), max(occurred_on),"
+        " max(reported_at), max(ingested_at), now64(6) FROM facts GROUP BY partner_id, kind"
+    )
+    rows = wh.query(
+        "SELECT table, sum(rows) AS n FROM system.parts WHERE active"
+        " AND database = currentDatabase() AND table IN ('facts', 'daily_aggregates',"
+        " 'partner_activity') GROUP BY table"
+    )
+    return {r["table"]: int(r["n"]) for r in rows}
+
+
+@dataclass
+class PanelTime:
+    dashboard: str
+    panel: str
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def time_panels(
+    wh: Warehouse,
+    context: Context,
+    *,
+    repeats: int = 3,
+    progress: Callable[[int], None] = lambda n: None,
+) -> list[PanelTime]:
+    """Every panel of every dashboard, run ``repeats`` times with the dashboard's default
+    variables over the year (as :mod:`tests.test_dashboards_queries` runs them)."""
+    period = year_context(YEAR, months=12)
+    out = []
+    for dashboard in dashboards(context):
+        variables = dashboard_variables(wh, dashboard, period)
+        for panel in panels(dashboard):
+            timing = PanelTime(dashboard.uid, panel.title)
+            for _ in range(repeats):
+                started = time.perf_counter()
+                run_panel(wh, panel, period, variables)
+                timing.seconds.append(time.perf_counter() - started)
+            out.append(timing)
+            progress(1)
+    return out

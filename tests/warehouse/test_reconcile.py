@@ -1,0 +1,74 @@
+"""Reconciliation month by month, and only the months that changed."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from warehouse.bench import correction, random_fact
+from warehouse.client import Warehouse
+from warehouse.facts import (
+    columnar,
+    refresh_aggregates,
+    totals_by_month,
+    totals_from_facts,
+    write_facts,
+)
+from warehouse.reconcile import month_from_aggregates, month_from_facts, reconcile
+from warehouse.tables import AGGREGATE_COLUMNS
+
+pytestmark = pytest.mark.clickhouse
+T0 = datetime(2006, 9, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def wh(migrated_warehouse: Warehouse) -> Warehouse:
+    return migrated_warehouse
+
+
+def _sink(wh: Warehouse, rows: list[dict[str, object]]) -> None:
+    write_facts(wh, rows)
+    refresh_aggregates(wh, {(str(r["partner_id"]), str(r["event_id"])) for r in rows})
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def test_months_are_checked_once_then_only_when_they_change(wh: Warehouse) -> None:
+    rng = random.Random(12)
+    facts = [random_fact(rng, first_day=date(2006, 1, 1), days=180, now=T0) for _ in range(900)]
+    for start in range(0, len(facts), 300):
+        _sink(wh, facts[start : start + 300])
+
+    first = reconcile(wh)
+    assert {c.month for c in first} == {_month(f["occurred_on"]) for f in facts}
+    assert all(c.ok and c.totals > 0 for c in first)
+    assert reconcile(wh) == []  # nothing changed since
+
+    corrected = [correction(rng, f, T0 + timedelta(hours=1)) for f in facts[:5]]
+    _sink(wh, corrected)
+    touched = {_month(f["occurred_on"]) for f in (*facts[:5], *corrected)}
+    again = reconcile(wh)
+    assert {c.month for c in again} == touched
+    assert all(c.ok for c in again)
+    # The months together are the whole-history check.
+    months = sorted({c.month for c in first})
+    per_month = [row for m in months for row in month_from_facts(wh, m)]
+    assert per_month == totals_from_facts(wh) == totals_by_month(wh)
+
+
+def test_a_month_that_differs_from_its_facts_is_reported(wh: Warehouse) -> None:
+    rng = random.Random(13)
+    facts = [random_fact(rng, first_day=date(2006, 4, 1), days=30, now=T0) for _ in range(50)]
+    _sink(wh, facts)
+    april = date(2006, 4, 1)
+    row = wh.query("SELECT * FROM daily_aggregates FINAL WHERE events > 0 ORDER BY day LIMIT 1")[0]
+    row.update(events=row["events"] + 5, updated_at=datetime.now(UTC))
+    wh.insert("daily_aggregates", columnar("daily_aggregates", AGGREGATE_COLUMNS, [row]))
+    (check,) = reconcile(wh, months=[april])
+    assert check.month == april
+    assert check.differing == 2  # the tampered row, and the true one it hides
+    assert month_from_aggregates(wh, april) != month_from_facts(wh, april)

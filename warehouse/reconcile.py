@@ -1,0 +1,136 @@
+"""Reconciliation that scales: the aggregates checked against the facts one month at a time,
+and only the months that changed since they were last checked.
+
+For a month, :func:`month_from_aggregates` reads the month's range of ``daily_aggregates``
+(ordered by day) and :func:`month_from_facts` recomputes the same totals from the facts: the
+events with any revision in the month (``fact_keys``, ordered by day), the winner of each
+among all its revisions (``fact_revisions``, by event), kept when it is active and in the
+month. Both cost what the month holds, not what the history holds.
+
+:func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
+refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
+records each check in ``reconciliations``. A month changed while it is being checked is
+checked again next time (its mark is newer than the one recorded).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from schemas.vocabulary import CELLS
+from warehouse.client import Warehouse
+from warehouse.facts import columnar, latest_revisions_sql, monthly_sql, renamed
+from warehouse.tables import RECONCILIATION_COLUMNS
+
+#: The winner's fields a monthly total needs.
+_FIELDS = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
+_IN_MONTH = "day >= {first:Date} AND day < {after:Date}"
+
+
+def _bounds(month: date) -> dict[str, date]:
+    first = month.replace(day=1)
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return {"first": first, "after": after}
+
+
+def month_from_aggregates(wh: Warehouse, month: date) -> list[dict[str, Any]]:
+    """The month's rows of :func:`warehouse.facts.totals_by_month`."""
+    source = f"daily_aggregates FINAL WHERE {_IN_MONTH}"
+    return renamed(wh.query(monthly_sql(source, "sum(events)"), _bounds(month)))
+
+
+def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
+    """The month's rows of :func:`warehouse.facts.totals_from_facts`, from the lookup tables."""
+    candidates = (
+        "SELECT DISTINCT partner_id, event_id FROM fact_keys"
+        " WHERE occurred_on >= {first:Date} AND occurred_on < {after:Date}"
+    )
+    latest = latest_revisions_sql(
+        f"(partner_id, event_id) IN ({candidates})", _FIELDS, table="fact_revisions"
+    )
+    source = f"({latest}) WHERE status = 'active' AND {_IN_MONTH}"
+    return renamed(wh.query(monthly_sql(source, "count()"), _bounds(month)))
+
+
+@dataclass(frozen=True)
+class MonthCheck:
+    """One month reconciled: how many totals rows, how many differ, how long it took."""
+
+    month: date
+    totals: int
+    differing: int
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.differing == 0
+
+
+def differing_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> int:
+    """Rows in one list and not in the other (both ways)."""
+    left = {tuple(sorted(r.items())) for r in a}
+    right = {tuple(sorted(r.items())) for r in b}
+    return len(left ^ right)
+
+
+def check_month(wh: Warehouse, month: date) -> MonthCheck:
+    """Compare one month's aggregates with its facts."""
+    started = time.perf_counter()
+    aggregates = month_from_aggregates(wh, month)
+    facts = month_from_facts(wh, month)
+    return MonthCheck(
+        month, len(aggregates), differing_rows(aggregates, facts), time.perf_counter() - started
+    )
+
+
+def pending_months(wh: Warehouse) -> dict[date, datetime]:
+    """Months changed since their last check, with the newest mark of each."""
+    rows = wh.query(
+        "SELECT m.month AS month, m.marked AS marked FROM"
+        " (SELECT month, max(marked_at) AS marked FROM activity_marks GROUP BY month) AS m"
+        " LEFT JOIN (SELECT month, marks_through FROM reconciliations FINAL) AS r USING (month)"
+        " WHERE m.marked > r.marks_through ORDER BY month"
+        " SETTINGS join_use_nulls = 0"
+    )
+    return {row["month"]: row["marked"] for row in rows}
+
+
+def reconcile(wh: Warehouse, months: Iterable[date] | None = None) -> list[MonthCheck]:
+    """Check the months changed since they were last checked (or exactly ``months``), record
+    each check in ``reconciliations`` and return them, oldest month first."""
+    if months is None:
+        pending = pending_months(wh)
+    else:
+        marks = {
+            r["month"]: r["marked"]
+            for r in wh.query(
+                "SELECT month, max(marked_at) AS marked FROM activity_marks GROUP BY month"
+            )
+        }
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        pending = {m.replace(day=1): marks.get(m.replace(day=1), epoch) for m in months}
+    checks = [check_month(wh, month) for month in sorted(pending)]
+    if checks:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "month": c.month,
+                "checked_at": now,
+                "marks_through": pending[c.month],
+                "totals": c.totals,
+                "differing": c.differing,
+            }
+            for c in checks
+        ]
+        wh.insert("reconciliations", columnar("reconciliations", RECONCILIATION_COLUMNS, rows))
+    return checks
+
+
+def months_held(wh: Warehouse) -> list[date]:
+    """Every month any fact revision maps to (``fact_keys`` is ordered by day)."""
+    rows = wh.query("SELECT DISTINCT toStartOfMonth(occurred_on) AS month FROM fact_keys")
+    return sorted(row["month"] for row in rows)

@@ -2,8 +2,9 @@
 
 The plan is pure and tested here in full. Applying it needs Apache Kafka with SASL and ACLs
 (Tansu accepts ACL calls but ignores them): the topic step runs against the local broker, the
-whole plan against the broker at ``KAFKA_SASL_BOOTSTRAP`` when one is given (for example the
-compose stack's EXTERNAL listener, see docs/deploy.md).
+whole plan against the session's Apache Kafka (``apache_kafka``, tests/brokers.py), or the
+broker at ``KAFKA_SASL_BOOTSTRAP`` when one is given (for example the compose stack's EXTERNAL
+listener, see docs/deploy.md). tests/broker/test_apache_kafka.py checks every refusal.
 """
 
 from __future__ import annotations
@@ -310,20 +311,6 @@ def sasl(bootstrap: str, user: str, password: str) -> KafkaSettings:
             "username": user,
             "password": password,
         }
-    )
-
-
-@pytest.fixture
-def apache_kafka() -> KafkaSettings:
-    """Admin settings for a SASL/SCRAM Apache Kafka with ACLs, from ``KAFKA_SASL_BOOTSTRAP``,
-    ``KAFKA_ADMIN_USER`` (default hub-admin) and ``KAFKA_ADMIN_PASSWORD``."""
-    bootstrap = os.environ.get("KAFKA_SASL_BOOTSTRAP")
-    if not bootstrap:
-        pytest.skip("needs Apache Kafka with SASL and ACLs: set KAFKA_SASL_BOOTSTRAP")
-    return sasl(
-        bootstrap,
-        os.environ.get("KAFKA_ADMIN_USER", "hub-admin"),
-        os.environ["KAFKA_ADMIN_PASSWORD"],
     )
 
 

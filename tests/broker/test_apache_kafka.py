@@ -253,27 +253,28 @@ def test_the_worker_reads_partner_topics_and_writes_only_hub_topics(
     refused(lambda: produce(worker, provisioned.topic(provisioned.a)))
 
 
-def test_a_wrong_password_is_refused(
-    provisioned: Provisioned, caplog: pytest.LogCaptureFixture
-) -> None:
-    wrong = provisioned.broker.settings(provisioned.a, "not-the-password")
-    # kafka-python retries a refused login until its bootstrap times out, logging the refusal.
-    with pytest.raises(KafkaTimeoutError, match="Unable to bootstrap"):
-        clients.admin(wrong, timeout=5)
-    refusals = [r for r in caplog.records if "SaslAuthenticationFailedError" in r.getMessage()]
-    assert refusals, "the broker never said why"
-    assert "invalid credentials" in refusals[0].getMessage()
+def logs_in(settings: KafkaSettings, timeout: float = 5) -> bool:
+    """Whether an admin client with ``settings`` bootstraps (its SCRAM login succeeds).
+
+    kafka-python retries a refused login until its bootstrap times out; the broker's refusal
+    itself is only logged (and not always seen: the broker may just close the connection)."""
+    try:
+        clients.admin(settings, timeout=timeout).close()
+    except KafkaTimeoutError as error:
+        return "Unable to bootstrap" not in str(error)  # any other time-out: not a refusal
+    return True
 
 
-def test_revoking_a_partner_removes_its_access(
-    provisioned: Provisioned, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_wrong_password_is_refused(provisioned: Provisioned) -> None:
+    assert not logs_in(provisioned.broker.settings(provisioned.a, "not-the-password"))
+    assert logs_in(provisioned.as_user(provisioned.a))  # the same user, the right password
+
+
+def test_revoking_a_partner_removes_its_access(provisioned: Provisioned) -> None:
     c = provisioned.as_user(provisioned.c)
     produce(c, provisioned.topic(provisioned.c))  # allowed until now
     assert revoke_partner(provisioned.broker.settings(), provisioned.c) == 2  # WRITE, DESCRIBE
-    with pytest.raises(KafkaTimeoutError, match="Unable to bootstrap"):  # its login is gone
-        clients.admin(c, timeout=5)
-    assert any("invalid credentials" in r.getMessage() for r in caplog.records)
+    assert not logs_in(c)  # its login is gone
     # Its rights are gone too: with a login given back (say, by mistake), it is still refused.
     admin = clients.admin(provisioned.broker.settings(), timeout=30)
     try:

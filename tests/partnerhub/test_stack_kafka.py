@@ -106,3 +106,13 @@ def test_a_restart_loses_nothing_acknowledged(tmp_path: Path) -> None:
     stored: dict[str, Any] = json.loads(result.stdout)
     assert stored["totals"] == [dict(row) for row in sim.truth.totals]
     assert stored["deadletters"] == dict(sim.truth.deadletters)
+
+
+def test_the_embedded_kafka_passwords_are_made_once_and_private(tmp_path: Path) -> None:
+    from partnerhub.stack import kafka_credentials
+
+    first = kafka_credentials(tmp_path / "kafka")
+    assert set(first) == {"hub-admin", "hub-worker"}
+    assert all(len(pw) >= 24 and re.fullmatch(r"[A-Za-z0-9_-]+", pw) for pw in first.values())
+    assert kafka_credentials(tmp_path / "kafka") == first  # the SCRAM credential is fixed
+    assert (tmp_path / "kafka" / "credentials.json").stat().st_mode & 0o077 == 0

@@ -79,8 +79,18 @@ async def consume(
     settings: HubSettings, group: str, expected: int, batch: int, session: Any
 ) -> dict[str, Any]:
     timings = settings.kafka.timings
+    kafka = settings.kafka
+    sasl: dict[str, Any] = {}
+    if kafka.security_protocol.startswith("SASL"):  # Apache Kafka with SCRAM (--broker kafka)
+        sasl = {
+            "security_protocol": kafka.security_protocol,
+            "sasl_mechanism": kafka.sasl_mechanism,
+            "sasl_plain_username": kafka.username,
+            "sasl_plain_password": kafka.password.get_secret_value() if kafka.password else None,
+        }
     consumer = AIOKafkaConsumer(
         *partner_topics(settings.registry()),
+        **sasl,
         bootstrap_servers=settings.kafka.bootstrap,
         group_id=group,
         auto_offset_reset="earliest",

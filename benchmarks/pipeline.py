@@ -2,9 +2,12 @@
 
     python benchmarks/pipeline.py [--events 200000] [--quick] [--rounds 1] [--partitions 2]
         [--key partner|event] [--batch-size N] [--batch-seconds S] [--latency-seconds 25]
-        [--profile] [--keep DIR]
+        [--profile] [--keep DIR] [--broker tansu|kafka]
 
-Starts its own Tansu broker, creates the registry's topics (``sync_topics``) and pre-loads
+Starts its own broker (``--broker``: Tansu, or Apache Kafka with the production settings,
+SASL/SCRAM and ACLs, every client logged in as its admin, the production timing profile;
+with ``kafka`` the latency run is also made on a Tansu, at the same rate, for the side-by-side
+figure), creates the registry's topics (``sync_topics``) and pre-loads
 ``--events`` simulated valid events (``simulate``, no faults) before any consumer starts. Then,
 each consumer in a fresh group (the hub's group is deleted between its runs) and each process
 with its own data folder:
@@ -56,6 +59,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broker import clients
+from broker.apache_kafka import ApacheKafka
 from broker.lag import committed_offsets, group_lag, high_watermarks
 from broker.process import die_with_parent, free_port
 from broker.settings import KafkaSettings
@@ -82,6 +86,20 @@ POLL = 0.2
 
 
 # --- processes -----------------------------------------------------------------------------
+
+
+@contextmanager
+def running_broker(kind: str, folder: Path, partitions: int) -> Iterator[KafkaSettings]:
+    """A fresh broker of ``kind`` and the settings every client of the run uses."""
+    if kind == "tansu":
+        with LocalBroker(log_file=folder.with_suffix(".tansu.log")) as tansu:
+            yield KafkaSettings(bootstrap=tansu.bootstrap, partitions=partitions)
+        return
+    kafka = ApacheKafka(folder, admin_password="bench-admin-password", log_file=folder / "log.txt")
+    with kafka:
+        yield kafka.settings().model_copy(
+            update={"partitions": partitions, "profile": "production"}
+        )
 
 
 def hub_settings(
@@ -418,6 +436,7 @@ def measure_latency(
     bench: Bench,
     rate: float,
     seconds: float,
+    broker: str,
 ) -> Latency:
     """On a fresh broker and folder: an idle worker, then events published at ``rate``.
 
@@ -426,8 +445,8 @@ def measure_latency(
     but one value among more than a hundred cannot move the p99.
     """
     warmup, paced = list(messages[:1]), list(messages[1 : 1 + max(100, int(rate * seconds))])
-    with LocalBroker(log_file=bench.root / "tansu-latency.log") as broker:
-        kafka = KafkaSettings(bootstrap=broker.bootstrap, partitions=bench.kafka.partitions)
+    partitions = bench.kafka.partitions
+    with running_broker(broker, bench.folder(f"broker-latency-{broker}"), partitions) as kafka:
         hub = hub_settings(bench.folder("latency"), kafka, bench.worker)
         sync_topics(hub.kafka, hub.registry())
         bench.migrations.wait(hub)
@@ -659,11 +678,14 @@ def report(
     latency: Latency,
     split: dict[int, int],
     server: tuple[Drain, Drain] | None,
+    tansu_latency: Latency | None = None,
 ) -> None:
     """Print the figures table."""
     rounds = f"best of {args.rounds}" if args.rounds > 1 else "one round"
+    broker = {"tansu": "Tansu", "kafka": "Apache Kafka (SASL/SCRAM, ACLs)"}[args.broker]
     print()
-    print(f"figures ({args.events:,} events pre-loaded, {args.partitions} partitions per topic,")
+    print(f"figures on {broker}")
+    print(f"({args.events:,} events pre-loaded, {args.partitions} partitions per topic,")
     print(f"key = {args.key} id, {rounds}, {os.cpu_count()} cores shared with the broker)")
     if args.quick:
         print("(--quick is a smoke test: a few batches per run, so the figures are rough)")
@@ -681,6 +703,22 @@ def report(
             "p99 <= 2",
         ),
         ("worst p99 seen during that run (s)", f"{latency.worst_p99:.2f}", ""),
+        *(
+            [
+                (
+                    "same on Tansu, same rate (s)",
+                    f"{tansu_latency.final['p50']:.2f} / {tansu_latency.final['p99']:.2f}",
+                    "",
+                ),
+                (
+                    "ratio latency p50, Apache Kafka / Tansu",
+                    f"{latency.final['p50'] / max(tansu_latency.final['p50'], 1e-9):.2f}",
+                    "< 1",
+                ),
+            ]
+            if tansu_latency is not None
+            else []
+        ),
         ("peak memory, hub worker (MiB, VmHWM)", f"{hub.peak_mb[0]:,.0f}", "flat"),
         (
             "peak memory, each of two workers (MiB)",
@@ -770,6 +808,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2006)
     parser.add_argument("--profile", action="store_true", help="one more run under py-spy")
     parser.add_argument("--keep", type=Path, default=None, help="keep folders and logs here")
+    parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu")
     args = parser.parse_args()
     if args.quick:
         args.events, args.latency_seconds = QUICK_EVENTS, 4.0
@@ -780,8 +819,10 @@ def main() -> None:
         if value is not None
     }
 
-    with workspace(args.keep) as root, LocalBroker(log_file=root / "tansu.log") as broker:
-        kafka = KafkaSettings(bootstrap=broker.bootstrap, partitions=args.partitions)
+    with (
+        workspace(args.keep) as root,
+        running_broker(args.broker, root / "broker", args.partitions) as kafka,
+    ):
         topics = partner_topics(HubSettings().registry())
         bench = Bench(root, kafka, (), topics, worker)
         bench.migrate_ahead(
@@ -805,8 +846,18 @@ def main() -> None:
         ones, fausts, aiokafkas, twos = (list(runs) for runs in zip(*rounds, strict=True))
         hub = best(ones)
         with phase("latency"):
-            latency = measure_latency(messages, bench, hub.rate / 2, args.latency_seconds)
-    report(args, hub, best(fausts), best(aiokafkas), best(twos), latency, split, server)
+            latency = measure_latency(
+                messages, bench, hub.rate / 2, args.latency_seconds, args.broker
+            )
+        tansu_latency = None
+        if args.broker != "tansu":
+            with phase("latency on Tansu"):
+                tansu_latency = measure_latency(
+                    messages, bench, hub.rate / 2, args.latency_seconds, "tansu"
+                )
+    report(
+        args, hub, best(fausts), best(aiokafkas), best(twos), latency, split, server, tansu_latency
+    )
     for line in profile:
         print(line)
 

@@ -38,6 +38,7 @@ from kafka.admin import (
     ResourcePatternFilter,
     ResourceType,
     ScramMechanism,
+    UserScramCredentialDeletion,
     UserScramCredentialUpsertion,
 )
 from kafka.errors import KafkaError
@@ -368,6 +369,45 @@ def add_grants(admin: KafkaAdminClient, grants: Iterable[Grant]) -> None:
         names = sorted({getattr(error, "__name__", str(error)) for error in result["failed"]})
         raise ProvisionFailed(f"{len(result['failed'])} ACL binding(s) refused: {', '.join(names)}")
     log.info("%d ACL bindings in place", len(acls))
+
+
+def revoke_partner(
+    settings: KafkaSettings, code: str, *, mechanism: str = "SCRAM-SHA-512", timeout: float = 30.0
+) -> int:
+    """Take partner ``code``'s rights and login away: delete every ACL binding of ``User:<code>``
+    and its SCRAM credential (what docs/deploy.md's "To remove a partner" does with kafka-acls
+    and kafka-configs). Its topics stay. Returns how many bindings were deleted."""
+    if not PARTNER_CODE.fullmatch(code):
+        raise ProvisionError(f"partner code {code!r} is not a valid partner code")
+    admin = clients.admin(settings, timeout=timeout)
+    try:
+        everything = ResourcePatternFilter(ResourceType.ANY, None, ACLResourcePatternType.ANY)
+        results = admin.delete_acls(
+            [
+                ACLFilter(
+                    principal=f"User:{code}",
+                    host=None,
+                    operation=ACLOperation.ANY,
+                    permission_type=ACLPermissionType.ANY,
+                    resource_pattern=everything,
+                )
+            ]
+        )
+        errors = [error for _, _, error in results if error and error.errno]
+        if errors:
+            raise ProvisionFailed(f"deleting the ACL bindings of {code} failed: {errors}")
+        deleted = sum(len(acls) for _, acls, _ in results)
+        mech = ScramMechanism[mechanism.replace("-", "_")]
+        failed = admin.alter_user_scram_credentials([UserScramCredentialDeletion(code, mech)])
+        failed = {user: e for user, e in failed.items() if e}
+        if failed:
+            log.warning("no %s credential of %s to delete: %s", mechanism, code, failed[code])
+    except KafkaError as error:
+        raise ProvisionFailed(f"revoking {code} on {settings.bootstrap} failed: {error}") from None
+    finally:
+        admin.close()
+    log.info("revoked %s: %d ACL bindings and its %s credential", code, deleted, mechanism)
+    return deleted
 
 
 def list_acls(admin: KafkaAdminClient) -> list[Grant | str]:

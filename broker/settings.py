@@ -29,6 +29,12 @@ TIMINGS: dict[str, KafkaTimings] = {
     "production": KafkaTimings(
         session_timeout=30.0, heartbeat_interval=3.0, rebalance_timeout=60.0, commit_interval=2.8
     ),
+    # Apache Kafka in the tests that kill a worker: production's commit interval, the shortest
+    # session Apache Kafka accepts (its group.min.session.timeout.ms is 6 s), so a killed
+    # member's partitions move in seconds rather than half a minute.
+    "test": KafkaTimings(
+        session_timeout=6.0, heartbeat_interval=1.0, rebalance_timeout=10.0, commit_interval=2.8
+    ),
 }
 
 
@@ -41,8 +47,9 @@ class KafkaSettings(BaseModel):
     #: Partitions of each partner topic created by ``partners sync``.
     partitions: int = Field(3, ge=1)
     replication_factor: int = Field(1, ge=1)
-    #: ``local`` for Tansu and tests; ``production`` for Apache Kafka.
-    profile: Literal["local", "production"] = "local"
+    #: ``local`` for Tansu and tests; ``production`` for Apache Kafka; ``test`` for Apache Kafka
+    #: in tests that kill workers.
+    profile: Literal["local", "production", "test"] = "local"
 
     @property
     def timings(self) -> KafkaTimings:

@@ -1,4 +1,10 @@
-"""The embedded stack on one machine: Tansu broker, topics, warehouse, and the worker process.
+"""The embedded stack on one machine: a broker, topics, warehouse, and the worker process.
+
+The broker is Tansu (the default: nothing to install, messages in memory only) or Apache Kafka
+(``broker="kafka"``: Java 17+ and Maven, its log in ``<data>/kafka``, so a restart loses nothing
+that was acknowledged). On Apache Kafka the registry is provisioned as in production: topics,
+the worker's SCRAM user and its ACLs; the admin's and the worker's passwords are made on the
+first start and kept in ``<data>/kafka/credentials.json`` (readable by its owner only).
 
 The worker runs as a child process because it owns the embedded warehouse (chdb serves one
 process per data folder). Both children get a parent-death signal, so neither outlives the
@@ -7,16 +13,22 @@ process that started them, even when that one is killed with SIGKILL.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Literal
 
+from broker.apache_kafka import ApacheKafka
 from broker.process import die_with_parent, free_port, stop_process
+from broker.provision import DEFAULT_WORKER_USER, apply_plan, build_plan
+from broker.settings import KafkaSettings
 from broker.tansu import LocalBroker
 from broker.topics import SyncResult, sync_topics
 from partnerhub.settings import HubSettings
@@ -65,16 +77,65 @@ def child_env(settings: HubSettings) -> dict[str, str]:
     return env
 
 
+BrokerKind = Literal["tansu", "kafka"]
+
+
+def kafka_credentials(folder: Path) -> dict[str, str]:
+    """The embedded Apache Kafka's passwords by user (admin, worker), made on first use."""
+    path = folder / "credentials.json"
+    if path.exists():
+        data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+    folder.mkdir(parents=True, exist_ok=True)
+    data = {"hub-admin": secrets.token_urlsafe(24), DEFAULT_WORKER_USER: secrets.token_urlsafe(24)}
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return data
+
+
 class LocalStack:
     """Broker (unless external), topics, migrated warehouse and a worker process."""
 
-    def __init__(self, settings: HubSettings, *, external_kafka: bool = False) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        *,
+        external_kafka: bool = False,
+        broker: BrokerKind = "tansu",
+        kafka_port: int | None = None,
+    ) -> None:
         self.settings = settings
         self.external_kafka = external_kafka
-        self.broker: LocalBroker | None = None
+        self.broker_kind: BrokerKind = broker
+        self.kafka_port = kafka_port
+        self.broker: LocalBroker | ApacheKafka | None = None
         self.worker: subprocess.Popen[bytes] | None = None
         self.topics: SyncResult | None = None
         self.logs = settings.data_dir / "logs"
+        #: Who publishes and administers (the worker's settings on Tansu; the admin on Kafka).
+        self.admin: KafkaSettings = settings.kafka
+
+    def _start_apache_kafka(self) -> None:
+        """Apache Kafka on the data folder's log; the registry provisioned; the worker as
+        ``hub-worker`` over SASL/SCRAM with the production timings."""
+        folder = self.settings.data_dir / "kafka"
+        passwords = kafka_credentials(folder)
+        kafka = ApacheKafka(
+            folder,
+            admin_password=passwords["hub-admin"],
+            port=self.kafka_port,
+            log_file=self.logs / "kafka.log",
+        )
+        self.broker = kafka.start()
+        partitions = self.settings.kafka.partitions
+        self.admin = kafka.settings().model_copy(update={"partitions": partitions})
+        worker = kafka.settings(DEFAULT_WORKER_USER, passwords[DEFAULT_WORKER_USER])
+        self.settings.kafka = worker.model_copy(
+            update={"partitions": partitions, "profile": "production"}
+        )
+        plan = build_plan(self.settings.registry(), partitions=partitions)
+        apply_plan(self.admin, plan, {}, passwords[DEFAULT_WORKER_USER])
+        self.topics = sync_topics(self.admin, self.settings.registry())  # what is there now
 
     @property
     def status_url(self) -> str:
@@ -85,10 +146,16 @@ class LocalStack:
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.settings.worker.web_port == 0:
             self.settings.worker.web_port = free_port()
-        if not self.external_kafka:
-            self.broker = LocalBroker(log_file=self.logs / "tansu.log").start()
+        if self.external_kafka:
+            self.topics = sync_topics(self.settings.kafka, self.settings.registry())
+        elif self.broker_kind == "kafka":
+            self._start_apache_kafka()
+        else:
+            self.broker = LocalBroker(port=self.kafka_port, log_file=self.logs / "tansu.log")
+            self.broker.start()
             self.settings.kafka.bootstrap = self.broker.bootstrap
-        self.topics = sync_topics(self.settings.kafka, self.settings.registry())
+            self.admin = self.settings.kafka
+            self.topics = sync_topics(self.settings.kafka, self.settings.registry())
         wh = open_warehouse(self.settings.clickhouse, self.settings.data_dir)
         try:
             migrate(wh)

@@ -3,6 +3,9 @@ and the rule that a test says which services it uses.
 
 - ``kafka_bootstrap``: a fresh Tansu broker per test (it starts in milliseconds and keeps data
   in memory, so tests never see each other's messages), or the broker at ``KAFKA_BOOTSTRAP``.
+- ``apache_kafka_broker`` / ``apache_kafka`` (one Apache Kafka for the session) and
+  ``fresh_apache_kafka`` (one per test): the production broker, from tests/brokers.py; in CI
+  (``CI=true``) a test that skips for want of Java or Maven fails (the hook at the end).
 - ``any_warehouse``: a fresh, empty warehouse of each adapter: chdb, clickhouse-connect over
   chdb, and a ClickHouse server when ``CLICKHOUSE_URL`` is set; ``migrated_warehouse`` the same
   with the migrations applied.
@@ -81,7 +84,13 @@ def migrated_warehouse(any_warehouse: Warehouse) -> Warehouse:
 # --- every service a test uses is declared by its marker ---------------------------------
 
 #: Fixtures that start a service, and the marker a test using them must carry.
-SERVICE_FIXTURES = {"kafka_bootstrap": "kafka", "any_warehouse": "clickhouse"}
+SERVICE_FIXTURES = {
+    "kafka_bootstrap": "kafka",
+    "any_warehouse": "clickhouse",
+    "kafka_storage_template": "kafka",
+    "apache_kafka_broker": "kafka",
+    "fresh_apache_kafka": "kafka",
+}
 
 
 def _guard(owner: type, method: str, marker: str) -> Callable[[pytest.FixtureRequest], None]:
@@ -123,3 +132,28 @@ def _services_are_declared(request: pytest.FixtureRequest) -> Iterator[None]:
     finally:
         for (owner, method), original in originals.items():
             setattr(owner, method, original)
+
+
+# --- Apache Kafka (tests/brokers.py) --------------------------------------------------------
+
+from tests.brokers import (  # noqa: E402  (fixtures, re-exported for every test)
+    apache_kafka,
+    apache_kafka_broker,
+    fresh_apache_kafka,
+    in_ci,
+    is_kafka_skip,
+    kafka_storage_template,
+)
+
+__all__ = ["apache_kafka", "apache_kafka_broker", "fresh_apache_kafka", "kafka_storage_template"]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI (``CI=true``) a test skipped for want of Apache Kafka fails: CI has Java and
+    Maven, so such a skip means the broker tests silently did not run."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    if in_ci() and is_kafka_skip(report):
+        report.outcome = "failed"
+        report.longrepr = f"CI=true and {report.longrepr[2]}"  # type: ignore[index]

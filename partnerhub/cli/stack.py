@@ -13,8 +13,32 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from broker.apache_kafka import KafkaNotInstalled
 from partnerhub.cli.common import CliError, console, settings
-from partnerhub.stack import LocalStack, reset_folder
+from partnerhub.stack import BrokerKind, LocalStack, reset_folder
+
+#: ``--broker``: what each embedded broker guarantees is in the README's quick start.
+BROKER_HELP = (
+    "Embedded broker: tansu (nothing to install; messages in memory only, lost when the stack "
+    "stops) or kafka (Apache Kafka, needs Java 17+ and Maven; its log is kept in the data "
+    "folder, so a restart loses nothing acknowledged)."
+)
+
+
+def _broker_kind(value: str) -> BrokerKind:
+    if value not in ("tansu", "kafka"):
+        raise typer.BadParameter(f"--broker must be tansu or kafka, not {value!r}")
+    return "kafka" if value == "kafka" else "tansu"
+
+
+def _start(stack: LocalStack) -> None:
+    """Start ``stack``; a missing Java or Maven is one line saying what to install."""
+    what = "Apache Kafka" if stack.broker_kind == "kafka" else "the broker"
+    try:
+        with console.status(f"starting {what}, topics, warehouse and worker ..."):
+            stack.start()
+    except KafkaNotInstalled as error:
+        raise CliError(f"--broker kafka: {error}") from None
 
 
 def _stop_on_signals() -> threading.Event:
@@ -34,6 +58,8 @@ def up(
     kafka: str = typer.Option(None, help="Use this Kafka (HOST:PORT) instead of Tansu."),
     clickhouse: str = typer.Option(None, help="Use this ClickHouse URL instead of chdb."),
     port: int = typer.Option(None, help="Port of the worker's status API (default 6066)."),
+    broker: str = typer.Option("tansu", "--broker", help=BROKER_HELP),
+    kafka_port: int = typer.Option(None, help="Port of the embedded broker (default: any)."),
 ) -> None:
     """Run the embedded stack in the foreground: broker, topics, warehouse, worker."""
     hub = settings()
@@ -46,12 +72,19 @@ def up(
     if port is not None:
         hub.worker.web_port = port
     stop = _stop_on_signals()
-    stack = LocalStack(hub, external_kafka=bool(kafka))
+    stack = LocalStack(
+        hub, external_kafka=bool(kafka), broker=_broker_kind(broker), kafka_port=kafka_port
+    )
     try:
-        with console.status("starting the broker, topics, warehouse and worker ..."):
-            stack.start()
+        _start(stack)
         console.print(f"[bold green]Partner Hub is up[/] (data in {hub.data_dir})")
         console.print(f"  Kafka bootstrap  {hub.kafka.bootstrap}")
+        if stack.broker_kind == "kafka" and not kafka:
+            console.print(
+                f"  Kafka            Apache Kafka, SASL_PLAINTEXT/SCRAM-SHA-512, log in "
+                f"{hub.data_dir / 'kafka'}; passwords in "
+                f"{hub.data_dir / 'kafka' / 'credentials.json'}"
+            )
         console.print(
             f"  processes        broker pid {stack.broker.pid if stack.broker else '-'}, "
             f"worker pid {stack.worker.pid if stack.worker else '-'}"
@@ -79,6 +112,7 @@ def demo(
     events: int = typer.Option(5000, help="Valid events to simulate."),
     faults: float = typer.Option(0.02, help="Share of each fault (duplicates, corrections, ...)."),
     seed: int = typer.Option(2006, help="Simulation seed."),
+    broker: str = typer.Option("tansu", "--broker", help=BROKER_HELP),
 ) -> None:
     """The hub's main job on the embedded default: simulate, ingest, check, report, stop."""
     from producers.simulator import SimulationSpec, publish, simulate
@@ -101,17 +135,16 @@ def demo(
         f"({sum(sim.truth.faults.values()):,} faults injected)"
     )
     stop = _stop_on_signals()
-    stack = LocalStack(hub)
+    stack = LocalStack(hub, broker=_broker_kind(broker))
     try:
-        with console.status("starting the broker, topics, warehouse and worker ..."):
-            stack.start()
+        _start(stack)
         broker_pid = stack.broker.pid if stack.broker else "-"
         worker_pid = stack.worker.pid if stack.worker else "-"
         console.print(
             f"stack up: broker {hub.kafka.bootstrap} (pid {broker_pid}), "
             f"worker pid {worker_pid}, {stack.status_url}"
         )
-        _publish(sim.messages, hub, publish)
+        _publish(sim.messages, stack.admin, publish)
         _drain(hub, len(sim.messages), stop)
         code = stack.stop_worker()
         if code != 0:
@@ -124,11 +157,13 @@ def demo(
         raise typer.Exit(1)
 
 
-def _publish(messages: Any, hub: Any, publish: Any) -> None:
+def _publish(messages: Any, kafka: Any, publish: Any) -> None:
+    """Publish the simulation as ``kafka`` (the embedded broker's admin: it writes every
+    partner's topics)."""
     columns = (TextColumn("publishing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("publish", total=len(messages))
-        publish(messages, hub.kafka, progress=lambda n: progress.advance(task, n))
+        publish(messages, kafka, progress=lambda n: progress.advance(task, n))
 
 
 def _drain(hub: Any, expected: int, stop: threading.Event) -> None:

@@ -643,3 +643,12 @@ def test_the_kafka_start_script_refuses_unsafe_settings(
     assert message in result.stderr
     assert not (tmp_path / "kafka-storage.sh.calls").exists()
     assert not (tmp_path / "runtime" / "server.properties").exists()
+
+
+def test_the_compose_broker_is_the_apache_kafka_the_tests_run() -> None:
+    """One Apache Kafka version: the image of the compose stack and deploy/kafka/pom.xml's."""
+    from broker.apache_kafka import POM, kafka_version
+
+    compose = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    assert compose["services"]["kafka"]["image"] == f"apache/kafka:{kafka_version(POM)}"
+    assert kafka_version(POM).split(".")[0] >= "4"  # KRaft only, the 4.x storage tool

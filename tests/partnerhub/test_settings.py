@@ -111,7 +111,7 @@ def test_secrets_are_secret_and_never_shown(monkeypatch: pytest.MonkeyPatch) -> 
             assert value not in text
 
 
-@pytest.mark.parametrize("profile", ["local", "production"])
+@pytest.mark.parametrize("profile", ["local", "production", "test"])
 def test_timing_profiles_are_consistent(profile: str) -> None:
     timings = KafkaSettings(profile=profile).timings
     assert timings is TIMINGS[profile]
@@ -128,6 +128,7 @@ def test_local_profile_is_fast_and_production_is_kafka_sane() -> None:
     assert local.rebalance_timeout <= 2.0
     # Apache Kafka's broker refuses sessions under group.min.session.timeout.ms (6 s default).
     assert production.session_timeout >= 6.0
+    assert TIMINGS["test"].session_timeout >= 6.0  # the same broker runs the tests' profile
     assert production.session_timeout > local.session_timeout
     assert production.rebalance_timeout > local.rebalance_timeout
     assert KafkaSettings().timings == local

@@ -1,4 +1,13 @@
-"""The whole pipeline, end to end, on real parts: Tansu, kafka-python, a Faust worker, chdb.
+"""The whole pipeline, end to end, on real parts: a broker, kafka-python, a Faust worker, chdb.
+
+Every test runs on both brokers (``hub_broker``): Tansu (the embedded default, plaintext) and
+Apache Kafka (the production broker: SASL/SCRAM, ACLs, a cluster of the test's own). On Apache
+Kafka the registry is provisioned as in production (``apply_plan``: topics, the worker's SCRAM
+user and ACLs), the worker logs in as ``hub-worker`` with the production timing profile (the
+SIGKILL test uses the ``test`` profile: the shortest session the broker allows, so that a
+killed worker's partitions move in seconds, not in half a minute), and the simulator publishes
+as the admin (it writes every partner's topics; a partner's own rights are
+tests/broker/test_apache_kafka.py's subject).
 
 The simulator publishes events with every fault it knows (duplicates, out-of-order corrections,
 retractions, invalid and late events); once the worker's lag is 0 (high watermarks, not sleeps),
@@ -16,21 +25,29 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kafka import TopicPartition
 
+from broker import clients
+from broker.apache_kafka import ApacheKafka
 from broker.lag import high_watermarks, wait_for_drain
+from broker.process import free_port
+from broker.provision import apply_plan, build_plan
+from broker.settings import KafkaSettings
 from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
 from producers.simulator import Simulation, SimulationSpec, publish, simulate
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.app import APP_ID, partner_topics
+from streams.settings import WorkerSettings
 from tests.support import (
-    consume,
-    hub_settings,
     metrics,
     run_cli,
     start_worker,
@@ -49,10 +66,53 @@ FAULTS = {
 }
 
 
-def prepared(tmp_path: Path, bootstrap: str, **worker: Any) -> HubSettings:
+WORKER_PASSWORD = "hub-worker-test-password"
+
+
+@dataclass(frozen=True)
+class HubBroker:
+    """A test's broker: what the worker connects with, and what the test publishes and reads
+    with (the same plaintext settings on Tansu; the admin on Apache Kafka)."""
+
+    worker: KafkaSettings
+    admin: KafkaSettings
+
+    @property
+    def secured(self) -> bool:
+        return self.worker.security_protocol != "PLAINTEXT"
+
+    def provision(self, settings: HubSettings) -> None:
+        """Topics (and, on Apache Kafka, the worker's user and ACLs) for the registry."""
+        if self.secured:
+            plan = build_plan(settings.registry(), partitions=self.worker.partitions)
+            apply_plan(self.admin, plan, {}, WORKER_PASSWORD)
+        else:
+            sync_topics(self.admin, settings.registry())
+
+
+@pytest.fixture(params=["tansu", "apache-kafka"])
+def hub_broker(request: pytest.FixtureRequest) -> Iterator[HubBroker]:
+    """Tansu, or an Apache Kafka of this test's own."""
+    if request.param == "tansu":
+        plain = KafkaSettings(bootstrap=request.getfixturevalue("kafka_bootstrap"), partitions=2)
+        yield HubBroker(worker=plain, admin=plain)
+        return
+    kafka: ApacheKafka = request.getfixturevalue("fresh_apache_kafka")
+    worker = kafka.settings("hub-worker", WORKER_PASSWORD)
+    yield HubBroker(
+        worker=worker.model_copy(update={"partitions": 2, "profile": "production"}),
+        admin=kafka.settings().model_copy(update={"partitions": 2}),
+    )
+
+
+def prepared(tmp_path: Path, broker: HubBroker, **worker: Any) -> HubSettings:
     """Settings for this test's hub, with topics created and the warehouse migrated."""
-    settings = hub_settings(tmp_path / "hub", bootstrap, **worker)
-    sync_topics(settings.kafka, settings.registry())
+    settings = HubSettings(
+        data_dir=tmp_path / "hub",
+        kafka=broker.worker.model_copy(),
+        worker=WorkerSettings(web_port=free_port(), **worker),
+    )
+    broker.provision(settings)
     run_cli(settings, "warehouse", "migrate")
     return settings
 
@@ -73,10 +133,21 @@ def drain(settings: HubSettings, sim: Simulation, timeout: float = 300) -> None:
     )
 
 
-def read_topic(settings: HubSettings, topic: str) -> list[Any]:
+def read_topic(broker: HubBroker, topic: str, timeout: float = 60) -> list[Any]:
     """Every message of ``topic`` (as many as its high watermarks say it holds)."""
-    marks = high_watermarks(settings.kafka, [topic])
-    return consume(settings.kafka.bootstrap, topic, sum(marks.values()), timeout=60)
+    marks = high_watermarks(broker.admin, [topic])
+    consumer = clients.consumer(broker.admin, auto_offset_reset="earliest")
+    try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        records: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(records) < sum(marks.values()) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+        assert len(records) == sum(marks.values()), f"{topic}: {len(records)} of {marks}"
+        return records
+    finally:
+        consumer.close()
 
 
 def stored_totals(settings: HubSettings) -> dict[str, Any]:
@@ -96,22 +167,22 @@ def assert_exact(settings: HubSettings, sim: Simulation) -> None:
     assert stored["deadletters"] == dict(sim.truth.deadletters)
 
 
-def test_totals_equal_the_simulators_ground_truth(kafka_bootstrap: str, tmp_path: Path) -> None:
-    settings = prepared(tmp_path, kafka_bootstrap)
+def test_totals_equal_the_simulators_ground_truth(hub_broker: HubBroker, tmp_path: Path) -> None:
+    settings = prepared(tmp_path, hub_broker)
     sim = simulation(20_000, seed=2006)
     assert sum(sim.truth.faults.values()) > 2000
     assert len(sim.truth.deadletters) >= 12
 
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
-        publish(sim.messages, settings.kafka)
+        publish(sim.messages, hub_broker.admin)
         drain(settings, sim)
         assert "partnerhub_events_accepted_total" in metrics(settings)
     finally:
         assert stop_worker(worker) == 0  # a clean stop on SIGTERM
 
     assert_exact(settings, sim)
-    deadletters = read_topic(settings, DEADLETTER_TOPIC)
+    deadletters = read_topic(hub_broker, DEADLETTER_TOPIC)
     assert len(deadletters) == sum(sim.truth.deadletters.values())
     reasons = Counter(json.loads(dict(m.headers)["x-hub-reasons"])[0]["code"] for m in deadletters)
     assert reasons == Counter(sim.truth.deadletters)
@@ -119,7 +190,7 @@ def test_totals_equal_the_simulators_ground_truth(kafka_bootstrap: str, tmp_path
         m.value for i, m in enumerate(sim.messages) if i in sim.rejections
     }  # the original bytes
     latest = {}
-    for message in read_topic(settings, ALERTS_TOPIC):
+    for message in read_topic(hub_broker, ALERTS_TOPIC):
         alert = json.loads(message.value)
         latest[alert["alert_id"]] = alert
     overlaps = [
@@ -136,12 +207,14 @@ def test_totals_equal_the_simulators_ground_truth(kafka_bootstrap: str, tmp_path
 
 
 def test_worker_killed_twice_mid_stream_loses_and_doubles_nothing(
-    kafka_bootstrap: str, tmp_path: Path
+    hub_broker: HubBroker, tmp_path: Path
 ) -> None:
-    settings = prepared(tmp_path, kafka_bootstrap, batch_size=500)
+    settings = prepared(tmp_path, hub_broker, batch_size=500)
+    if hub_broker.secured:
+        settings.kafka.profile = "test"
     sim = simulation(12_000, seed=7)
     publisher = threading.Thread(
-        target=publish, args=(sim.messages, settings.kafka), kwargs={"rate": 1500}
+        target=publish, args=(sim.messages, hub_broker.admin), kwargs={"rate": 1500}
     )
     publisher.start()
     log = tmp_path / "worker.log"
@@ -166,14 +239,14 @@ def test_worker_killed_twice_mid_stream_loses_and_doubles_nothing(
 
 
 def test_warehouse_outage_backs_off_and_recovers_by_itself(
-    kafka_bootstrap: str, tmp_path: Path
+    hub_broker: HubBroker, tmp_path: Path
 ) -> None:
-    settings = prepared(tmp_path, kafka_bootstrap)
+    settings = prepared(tmp_path, hub_broker)
     sim = simulation(5_000, seed=11)
     holder = _hold_warehouse(settings)  # another process owns the chdb folder: an outage
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
-        publish(sim.messages, settings.kafka)
+        publish(sim.messages, hub_broker.admin)
         wait_until(
             lambda: _metric(settings, "partnerhub_sink_retries_total") >= 3,
             timeout=120,

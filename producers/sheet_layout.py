@@ -89,8 +89,9 @@ def _choices(values: typing.Iterable[str]) -> str:
 def _population_choices(kind: Kind) -> str:
     """The population types a ``kind`` event may name (its model's rule, if it has one)."""
     extra = MODELS[kind].model_fields["population_type"].json_schema_extra
-    if isinstance(extra, dict) and isinstance(extra.get("enum"), list):
-        return _choices(str(v) for v in extra["enum"])
+    allowed = extra.get("enum") if isinstance(extra, dict) else None
+    if isinstance(allowed, list):
+        return _choices(str(v) for v in allowed)
     return _choices(PopulationType)
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from dashboards.common import Context
 from dashboards.macros import VariableValue
 from dashboards.model import Dashboard, Panel
 from dashboards.protection import UID, protection
@@ -21,7 +20,7 @@ from warehouse.client import Warehouse
 
 pytestmark = pytest.mark.clickhouse
 
-CONTEXT = Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+CONTEXT = HubSettings(_env_file=None).dashboard_context()  # type: ignore[call-arg]
 DASHBOARD = protection(CONTEXT)
 PERIOD = year_context(2006, months=13)
 #: The winners of the facts of a kind (newest revision, active), as the aggregates count them.

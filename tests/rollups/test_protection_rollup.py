@@ -51,7 +51,9 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
 def outputs(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> RollupRun:
     hub = HubSettings(data_dir=tmp_path_factory.mktemp("hub"))
     out = tmp_path_factory.mktemp("out")
-    return run_rollup(warehouse, hub, MONTH, clock=lambda: CLOSED, created_by="test", out_dir=out)
+    return run_rollup(
+        warehouse, hub.rollups(), MONTH, clock=lambda: CLOSED, created_by="test", out_dir=out
+    )
 
 
 def month_events() -> list[ProtectionTrainingEvent | RsdCaseworkEvent]:

@@ -9,13 +9,16 @@ from collections import Counter
 import pytest
 
 from producers.simulator import Simulation, SimulationSpec, simulate
+from schemas import refdata
 from schemas.contract import ProtectionTrainingEvent, RsdCaseworkEvent, parse_event
+from schemas.reasons import InvalidEvent
 from schemas.vocabulary import CURRICULUM_AUDIENCES, Kind, PopulationType, RsdStage
 
 FULL = SimulationSpec(start="2006-01", end="2006-12", events=20_000, seed=2006)
 FAULTY = SimulationSpec(
     start="2006-01", end="2006-12", events=4_000, seed=18, invalid=0.03, corrections=0.03
 )
+REGISTRY = refdata.partners()
 NEW_KINDS = {Kind.PROTECTION_TRAINING.value, Kind.RSD_CASEWORK.value}
 
 
@@ -106,3 +109,31 @@ def test_faults_of_the_new_kinds_are_dead_lettered_by_reason() -> None:
         if code == "curriculum_not_allowed":
             body = json.loads(sim.messages[index].value)
             assert body["payload"]["curriculum"] is True
+
+
+def test_an_rsd_partner_where_no_asylum_seeker_lives_still_gets_one_code_per_fault() -> None:
+    """Invalid messages are valid events broken once; an RSD event is never about hosts."""
+    registry = {
+        "hr_bureau": REGISTRY["hr_bureau"].model_copy(update={"regions": ("KZ-11",)}),
+        "uni_network": REGISTRY["uni_network"],
+    }
+    sim = simulate(
+        SimulationSpec(
+            start="2006-01", end="2006-03", events=300, seed=3, invalid=0.2, partners=registry
+        )
+    )
+    rsd = [i for i in sim.rejections if sim.messages[i].topic.endswith(".rsd_casework.v1")]
+    assert rsd
+    for index, code in sim.rejections.items():
+        message = sim.messages[index]
+        expected = [] if code in ("partner_mismatch", "kind_mismatch") else [code]
+        assert parse_codes(message.value, sim) == expected, (code, message)
+
+
+def parse_codes(value: bytes, sim: Simulation) -> list[str]:
+    """Reason codes of parsing alone (the topic's attribution left out)."""
+    try:
+        parse_event(value, today=sim.spec.today)
+    except InvalidEvent as error:
+        return [r.code for r in error.reasons]
+    return []

@@ -13,8 +13,9 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
-from rollups import charts, protection
+from rollups import charts
 from rollups.charts import show
+from rollups.protection_render import protection_html
 from rollups.report import Change, PartnerScore, Report, describe_key
 from rollups.suppress import SUPPRESSED_MARK
 from schemas.refdata import Target
@@ -157,72 +158,6 @@ def _pyramid(report: Report) -> str:
     male = [pub.kind_total(cell_name("male", b)) for b in AGE_BRACKETS]
     chart = charts.pyramid("people reached by sex and age", AGE_BRACKETS, female, male)
     return f"<h2>Sex and age</h2><p>People reached, all kinds (UNHCR age brackets).</p>{chart}"
-
-
-def _protection_training(report: Report) -> str:
-    lines = protection.training_table(report.publication)
-    rows = [
-        (
-            line.audience,
-            f"{line.trainings:,}",
-            f"{line.sessions:,}",
-            f"{line.curriculum_sessions:,}",
-            f"{line.hours:,.1f}",
-            f"{line.female:,}",
-            f"{line.male:,}",
-            f"{line.participants:,}",
-            ", ".join(report.region_names.get(r, r) for r in line.regions) or "-",
-        )
-        for line in lines
-    ]
-    headers = ["audience", "trainings", "sessions", "in curricula", "hours", "female",
-               "male", "participants", "regions"]  # fmt: skip
-    return (
-        "<h2>Protection training</h2>"
-        '<p class="note">Training and awareness on refugee law and protection, by audience.'
-        " Participants are people trained (officials, lecturers, students, refugees), not"
-        " beneficiaries of concern; sessions in curricula are university and school modules."
-        f"</p>{_table(headers, rows, [1, 2, 3, 4, 5, 6, 7])}"
-    )
-
-
-def _rsd_pipeline(report: Report) -> str:
-    lines = protection.rsd_pipeline(report.publication)
-    columns = [f"{p} {i}".replace("_", " ") for p, i in protection.RSD_COLUMNS]
-    rows = [
-        (
-            line.stage,
-            *(f"{line.cases[c]:,}" for c in protection.RSD_COLUMNS),
-            f"{line.total_cases:,}",
-            f"{line.persons:,}",
-        )
-        for line in lines
-    ]
-    numeric = list(range(1, len(columns) + 3))
-    pipeline = _table(["stage", *columns, "cases", "persons"], rows, numeric)
-    origins = [
-        (
-            o.origin,
-            f"{o.submitted:,}",
-            f"{o.recognized:,}",
-            f"{o.complementary_protection:,}",
-            f"{o.rejected:,}",
-            f"{o.closed:,}",
-            "-" if o.recognition_rate is None else _percent(o.recognition_rate),
-        )
-        for o in protection.rsd_by_origin(report.publication)
-    ]
-    headers = ["origin", "submitted", "recognized", "complementary protection", "rejected",
-               "closed", "recognition rate"]  # fmt: skip
-    by_origin = _table(headers, origins, [1, 2, 3, 4, 5, 6]) if origins else "<p>No decisions.</p>"
-    return (
-        "<h2>RSD pipeline</h2>"
-        '<p class="note">Refugee status determination casework: cases (and the persons in'
-        " them) at each stage, by procedure and instance. Recognition rate: recognized over"
-        " decisions on the merits (recognized, complementary protection, rejected), as UNHCR"
-        f" computes it.</p>{pipeline}<p>Submissions and decisions by origin (cases).</p>"
-        f"{by_origin}"
-    )
 
 
 def _filters(target: Target) -> str:
@@ -393,8 +328,7 @@ def render_html(report: Report) -> str:
             _by_kind(report),
             _coverage(report),
             _pyramid(report),
-            _protection_training(report),
-            _rsd_pipeline(report),
+            protection_html(report),
             _progress(report),
             _scorecard(report),
             _reconciliation(report),

@@ -18,8 +18,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
-from rollups import protection
 from rollups.model import DECIMAL_MEASURES, KEY, NUMBERS, Number
+from rollups.protection_render import add_protection_sheets
 from rollups.render_csv import COLUMNS
 from rollups.report import Report, describe_key
 from rollups.suppress import SUPPRESSED_MARK, Figure, PublishedRow
@@ -111,48 +111,6 @@ def _summary(sheet: Worksheet, report: Report) -> None:
                 sheet.append([describe_key(difference.key), name, *shown])
 
 
-def _trainings(sheet: Worksheet, report: Report) -> None:
-    _header(sheet, ["audience", "trainings", "sessions", "sessions in curricula", "hours",
-                    "female", "male", "participants", "regions"])  # fmt: skip
-    for line in protection.training_table(report.publication):
-        sheet.append(
-            [
-                line.audience,
-                line.trainings,
-                line.sessions,
-                line.curriculum_sessions,
-                cell_value(line.hours),
-                line.female,
-                line.male,
-                line.participants,
-                " ".join(line.regions),
-            ]
-        )
-    sheet.freeze_panes = "A2"
-
-
-def _pipeline(sheet: Worksheet, report: Report) -> None:
-    columns = [f"{p} {i} cases" for p, i in protection.RSD_COLUMNS]
-    _header(sheet, ["stage", *columns, "cases", "persons"])
-    for line in protection.rsd_pipeline(report.publication):
-        sheet.append(
-            [
-                line.stage,
-                *(line.cases[c] for c in protection.RSD_COLUMNS),
-                line.total_cases,
-                line.persons,
-            ]
-        )
-    sheet.append([])
-    _header(sheet, ["origin", "submitted", "recognized", "complementary protection",
-                    "rejected", "closed", "recognition rate"])  # fmt: skip
-    for o in protection.rsd_by_origin(report.publication):
-        rate = None if o.recognition_rate is None else round(o.recognition_rate, 4)
-        sheet.append([o.origin, o.submitted, o.recognized, o.complementary_protection,
-                      o.rejected, o.closed, rate])  # fmt: skip
-    sheet.freeze_panes = "A2"
-
-
 def render_xlsx(report: Report, path: Path) -> None:
     """Write the workbook of ``report`` to ``path``."""
     book = Workbook()
@@ -171,8 +129,7 @@ def render_xlsx(report: Report, path: Path) -> None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
                 cell.number_format = "0.00"
         sheet.freeze_panes = "A2"
-    _trainings(book.create_sheet("protection training"), report)
-    _pipeline(book.create_sheet("RSD pipeline"), report)
+    add_protection_sheets(book, report)
     created = report.created_at.replace(tzinfo=None)
     book.properties.creator = "Partner Hub"
     book.properties.created = created

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dashboards.common import Context
 from dashboards.coordination import assistance, hiv_training, income_generation, overview
 from dashboards.model import Dashboard
+from dashboards.protection import protection
 from dashboards.quality import data_quality, pipeline_health
 from dashboards.sgbv import sgbv
 from dashboards.solutions import durable_solutions
@@ -19,6 +20,7 @@ def dashboards(ctx: Context) -> list[Dashboard]:
         sgbv(ctx),
         hiv_training(ctx),
         durable_solutions(ctx),
+        protection(ctx),
         data_quality(ctx),
         pipeline_health(ctx),
     ]

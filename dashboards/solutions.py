@@ -22,10 +22,13 @@ MEASURE_SQL = {
 
 def _matches(target: str, actual: str) -> str:
     """SQL: an aggregate's ``actual`` indicator counts towards a target's ``target``
-    indicator (``*`` is every indicator of the kind, ``a.*`` every second part of ``a``)."""
+    indicator, part by part as ``rollups.targets.indicator_matches`` decides (``*`` is every
+    indicator of the kind; a ``*`` part matches any value there: ``a.*``, ``a.*.c``)."""
+    want, have = f"splitByChar('.', {target})", f"splitByChar('.', {actual})"
     return (
-        f"({target} = '*' OR {target} = {actual} OR (endsWith({target}, '.*')"
-        f" AND startsWith({actual}, substring({target}, 1, length({target}) - 1))))"
+        f"({target} = '*' OR (length({want}) <= length({have})"
+        f" AND arrayAll((w, h) -> w = '*' OR w = h, {want},"
+        f" arraySlice({have}, 1, length({want})))))"
     )
 
 

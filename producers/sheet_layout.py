@@ -40,7 +40,7 @@ from schemas.vocabulary import AGE_BRACKETS, Kind, PopulationType, Sex, Status, 
 
 #: What a spreadsheet cell can hold once read (openpyxl gives numbers and datetimes).
 Cell = str | int | float | date | None
-ValueType = Literal["text", "int", "number", "list", "date", "timestamp"]
+ValueType = Literal["text", "int", "number", "bool", "list", "date", "timestamp"]
 
 #: The first non-empty cell of a note row (skipped) starts with this.
 NOTE_MARKER = "#"
@@ -48,6 +48,8 @@ NOTE_MARKER = "#"
 LIST_SEPARATOR = ";"
 #: Namespace of the event ids derived from rows: ``uuid5(ROW_NAMESPACE, partner + "\n" + content)``.
 ROW_NAMESPACE = uuid.UUID("5b1d3c8e-2f4a-5e61-9c0d-7a8b6e4f3d21")
+#: How a yes/no cell may be written (any case); Excel's TRUE/FALSE arrive as booleans.
+YES, NO = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
 #: Column name used in problems about the ten sex/age cells together.
 CELLS_LABEL = "female_0_4..male_60_plus"
 _KINDS = frozenset(kind.value for kind in Kind)
@@ -84,6 +86,15 @@ def _choices(values: typing.Iterable[str]) -> str:
     return " | ".join(values)
 
 
+def _population_choices(kind: Kind) -> str:
+    """The population types a ``kind`` event may name (its model's rule, if it has one)."""
+    extra = MODELS[kind].model_fields["population_type"].json_schema_extra
+    allowed = extra.get("enum") if isinstance(extra, dict) else None
+    if isinstance(allowed, list):
+        return _choices(str(v) for v in allowed)
+    return _choices(PopulationType)
+
+
 def _envelope_columns(kind: Kind) -> list[Column]:
     return [
         Column("kind", ("kind",), "text", kind.value),
@@ -98,7 +109,7 @@ def _envelope_columns(kind: Kind) -> list[Column]:
             "YYYY-MM-DDThh:mm:ss+hh:mm; empty = time of publishing",
         ),
         Column("region", ("region",), "text", _choices(sorted(refdata.regions()))),
-        Column("population_type", ("population_type",), "text", _choices(PopulationType)),
+        Column("population_type", ("population_type",), "text", _population_choices(kind)),
         Column(
             "origin",
             ("origin",),
@@ -148,6 +159,8 @@ def _payload_field(info: FieldInfo) -> tuple[ValueType, str]:
     if typing.get_origin(annotation) is tuple:
         values = _vocabulary(typing.get_args(annotation)[0])
         return "list", f"any of {'; '.join(values)} (separated by ;)"
+    if annotation is bool:
+        return "bool", "yes | no"
     if annotation is int:
         return "int", "whole number" + _bound(info)
     if annotation is float:
@@ -263,6 +276,29 @@ EXAMPLES: dict[Kind, dict[str, str]] = {
         "stage": "departed",
         "cases": "1",
     },
+    Kind.PROTECTION_TRAINING: {
+        "region": "KZ-71",
+        "population_type": "host_community",
+        "female_18_59": "9",
+        "male_18_59": "5",
+        "audience": "university_lecturers",
+        "topic": "refugee_law",
+        "sessions": "8",
+        "hours": "16",
+        "curriculum": "yes",
+    },
+    Kind.RSD_CASEWORK: {
+        "region": "KZ-75",
+        "population_type": "asylum_seeker",
+        "origin": "AFG",
+        "female_18_59": "1",
+        "male_0_4": "1",
+        "male_18_59": "1",
+        "procedure": "state",
+        "instance": "first_instance",
+        "stage": "submitted",
+        "cases": "1",
+    },
 }
 
 
@@ -337,12 +373,23 @@ def _number(value: Cell, *, whole: bool) -> int | float:
     return number
 
 
+def _yes_no(value: Cell) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in YES or text in NO:
+        return text in YES
+    raise ValueError(f"expected yes or no, got {str(value)[:40]!r}")
+
+
 def cell_value(value: Cell, column: Column) -> Any:
     """The JSON value of one non-empty cell; ``ValueError`` saying what was expected."""
     if column.type == "int":
         return _number(value, whole=True)
     if column.type == "number":
         return _number(value, whole=False)
+    if column.type == "bool":
+        return _yes_no(value)
     text = _text(value, as_date=column.type == "date")
     if column.type == "list":
         return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]

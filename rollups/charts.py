@@ -19,6 +19,8 @@ KIND_COLOURS: dict[str, str] = {
     "sgbv": "#805ad5",
     "hiv_training": "#c53030",
     "durable_solutions": "#2f855a",
+    "protection_training": "#d53f8c",
+    "rsd_casework": "#319795",
 }
 
 WITHHELD_FILL = "url(#withheld)"

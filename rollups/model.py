@@ -15,7 +15,7 @@ KEY: tuple[str, ...] = ROLLUP_KEY
 DECIMAL_MEASURES: tuple[str, ...] = ("quantity", "value_usd", "hours")
 
 #: Kind measures that are whole numbers.
-INT_MEASURES: tuple[str, ...] = ("sessions", "cases")
+INT_MEASURES: tuple[str, ...] = ("sessions", "cases", "curriculum_sessions")
 
 #: Every number a row publishes, in column order; ``persons`` is the sum of the ten cells.
 NUMBERS: tuple[str, ...] = (
@@ -27,6 +27,7 @@ NUMBERS: tuple[str, ...] = (
     "sessions",
     "hours",
     "cases",
+    "curriculum_sessions",
 )
 
 #: The numbers that are counts of people or events (what SGBV suppression is about).
@@ -56,6 +57,8 @@ class RollupRow:
     sessions: int = 0
     hours: Decimal = Decimal(0)
     cases: int = 0
+    #: Protection-training sessions that are part of a university's or school's curriculum.
+    curriculum_sessions: int = 0
 
     def __post_init__(self) -> None:
         if len(self.cells) != len(CELLS):

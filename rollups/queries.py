@@ -35,6 +35,7 @@ ROW_FIELDS: tuple[str, ...] = (
     "sessions",
     "hours",
     "cases",
+    "curriculum_sessions",
 )
 
 #: Decimal places kept for the decimal measures, summed exactly (a float sum depends on the
@@ -148,6 +149,7 @@ def _row(r: Mapping[str, Any]) -> RollupRow:
         sessions=int(r["total_sessions"]),
         hours=Decimal(r["total_hours"]),
         cases=int(r["total_cases"]),
+        curriculum_sessions=int(r["total_curriculum_sessions"]),
     )
 
 

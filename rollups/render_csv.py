@@ -35,6 +35,7 @@ COLUMNS: tuple[str, ...] = (
     "sessions",
     "hours",
     "cases",
+    "curriculum_sessions",
 )
 
 _CENTS = Decimal("0.01")

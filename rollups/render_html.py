@@ -1,6 +1,7 @@
 """The roll-up as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched.
 
 Sections: headline figures, activity by kind, coverage by region, the sex/age pyramid,
+protection training by audience, the RSD pipeline (by stage, and decisions by origin),
 progress against targets, the partner data-quality scorecard, the reconciliation with the
 streaming aggregates, and the version with its changes. Every number comes from the report's
 publication (SGBV suppression applied).
@@ -14,6 +15,7 @@ from typing import Any
 
 from rollups import charts
 from rollups.charts import show
+from rollups.protection_render import protection_html
 from rollups.report import Change, PartnerScore, Report, describe_key
 from rollups.suppress import SUPPRESSED_MARK
 from schemas.refdata import Target
@@ -326,6 +328,7 @@ def render_html(report: Report) -> str:
             _by_kind(report),
             _coverage(report),
             _pyramid(report),
+            protection_html(report),
             _progress(report),
             _scorecard(report),
             _reconciliation(report),

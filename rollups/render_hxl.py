@@ -56,6 +56,7 @@ TAGS: dict[str, tuple[str, str]] = {
     "sessions": ("Sessions", "#output+sessions+num"),
     "hours": ("Hours", "#output+hours+num"),
     "cases": ("Cases", "#output+cases+num"),
+    "curriculum_sessions": ("Curriculum sessions", "#output+sessions+curriculum+num"),
     "suppressed": ("Withheld (SGBV)", "#meta+suppressed"),
 }
 

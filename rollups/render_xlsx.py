@@ -1,4 +1,5 @@
-"""The roll-up as an Excel workbook: a summary sheet, then one sheet per kind.
+"""The roll-up as an Excel workbook: a summary sheet, one sheet per kind, and the protection
+tables (trainings by audience, the RSD pipeline; ``rollups.protection``).
 
 A kind's sheet holds exactly the published CSV's lines of that kind, same columns, same
 values: numbers as numbers (decimals rounded to cents as in the CSV), a withheld number as
@@ -18,6 +19,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from rollups.model import DECIMAL_MEASURES, KEY, NUMBERS, Number
+from rollups.protection_render import add_protection_sheets
 from rollups.render_csv import COLUMNS
 from rollups.report import Report, describe_key
 from rollups.suppress import SUPPRESSED_MARK, Figure, PublishedRow
@@ -127,6 +129,7 @@ def render_xlsx(report: Report, path: Path) -> None:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
                 cell.number_format = "0.00"
         sheet.freeze_panes = "A2"
+    add_protection_sheets(book, report)
     created = report.created_at.replace(tzinfo=None)
     book.properties.creator = "Partner Hub"
     book.properties.created = created

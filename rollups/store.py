@@ -118,6 +118,7 @@ def version_rows(wh: Warehouse, version: Version) -> list[RollupRow]:
             sessions=int(r["sessions"]),
             hours=Decimal(r["hours"]),
             cases=int(r["cases"]),
+            curriculum_sessions=int(r["curriculum_sessions"]),
         )
         for r in rows
     ]

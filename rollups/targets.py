@@ -9,7 +9,8 @@ prefix; ``case`` does not), ``partner_staff.*`` matches ``partner_staff.preventi
 ``voluntary_repatriation.departed`` only itself.
 
 Measures: ``persons`` the ten cells summed; ``events`` the events; ``cases`` the durable
-solutions ``cases`` field; ``sessions`` the HIV-training ``sessions`` field, and for kinds
+solutions and RSD casework ``cases`` field; ``sessions`` the HIV- and protection-training
+``sessions`` field, and for kinds
 without one (an SGBV prevention session is one event) the events.
 """
 
@@ -23,7 +24,7 @@ from schemas.refdata import Target
 from schemas.vocabulary import Kind
 
 #: Kinds whose payload counts sessions; elsewhere a session is an event.
-SESSION_KINDS: frozenset[str] = frozenset({Kind.HIV_TRAINING.value})
+SESSION_KINDS: frozenset[str] = frozenset({Kind.HIV_TRAINING.value, Kind.PROTECTION_TRAINING.value})
 
 
 def indicator_matches(pattern: str, indicator: str) -> bool:

@@ -25,6 +25,7 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -33,6 +34,7 @@ from schemas import refdata
 from schemas.reasons import InvalidEvent, reasons_from_error
 from schemas.vocabulary import (
     AGE_BRACKETS,
+    CURRICULUM_AUDIENCES,
     AssistanceCategory,
     AssistanceUnit,
     HivAudience,
@@ -42,6 +44,11 @@ from schemas.vocabulary import (
     IncomeStage,
     Kind,
     PopulationType,
+    ProtectionAudience,
+    ProtectionTopic,
+    RsdInstance,
+    RsdProcedure,
+    RsdStage,
     Sex,
     SgbvActivity,
     SgbvService,
@@ -123,7 +130,18 @@ def _rfc3339(value: object) -> object:
 
 #: An RFC 3339 timestamp with a UTC offset. Strict(False) lets the checked string be parsed:
 #: after a before-validator pydantic validates in Python mode, where strict wants a datetime.
-Timestamp = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339)]
+#: The same syntax for validators whose ``date-time`` is looser (ajv-formats takes a space for
+#: ``T``); ``[0-9]``, not ``\d``, so that every regex dialect reads it alike.
+RFC3339_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"
+    r"(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+Timestamp = Annotated[
+    AwareDatetime,
+    Strict(False),
+    BeforeValidator(_rfc3339),
+    Field(json_schema_extra={"pattern": RFC3339_PATTERN}),
+]
 
 
 class AgeCells(_Strict):
@@ -232,6 +250,50 @@ class HivTrainingPayload(_Strict):
 class DurableSolutionsPayload(_Strict):
     solution: Solution
     stage: SolutionStage
+    cases: int = Field(ge=1)
+
+
+def _curriculum_rule() -> dict[str, Any]:
+    """JSON Schema for 'a curriculum module is for university or school audiences only'."""
+    return {
+        "if": {"required": ["curriculum"], "properties": {"curriculum": {"const": True}}},
+        "then": {"properties": {"audience": {"enum": [a.value for a in CURRICULUM_AUDIENCES]}}},
+    }
+
+
+class ProtectionTrainingPayload(_Strict):
+    """Training and awareness on refugee law and protection, counted in sessions and
+    participants (the envelope's sex/age cells), not in beneficiaries of concern."""
+
+    model_config = ConfigDict(json_schema_extra=_curriculum_rule())
+
+    audience: ProtectionAudience
+    topic: ProtectionTopic
+    sessions: int = Field(ge=1)
+    hours: float = Field(gt=0, allow_inf_nan=False)
+    #: The module is part of a university's or school's curriculum (taught every term).
+    curriculum: bool = False
+
+    @field_validator("curriculum")
+    @classmethod
+    def _curriculum_audience(cls, value: bool, info: ValidationInfo) -> bool:
+        audience = info.data.get("audience")
+        if value and audience is not None and audience not in CURRICULUM_AUDIENCES:
+            raise PydanticCustomError(
+                "curriculum_not_allowed",
+                "a curriculum module is for university lecturers, school teachers or students,"
+                " not {audience}",
+                {"audience": str(audience)},
+            )
+        return value
+
+
+class RsdCaseworkPayload(_Strict):
+    """Refugee status determination casework: where a partner's cases stand in a procedure."""
+
+    procedure: RsdProcedure
+    instance: RsdInstance
+    stage: RsdStage
     cases: int = Field(ge=1)
 
 
@@ -367,8 +429,56 @@ class DurableSolutionsEvent(Envelope):
         return f"{self.payload.solution.value}.{self.payload.stage.value}"
 
 
+class ProtectionTrainingEvent(Envelope):
+    kind: Literal[Kind.PROTECTION_TRAINING]
+    payload: ProtectionTrainingPayload
+
+    @property
+    def indicator(self) -> str:
+        return f"{self.payload.audience.value}.{self.payload.topic.value}"
+
+
+#: The people an RSD case concerns: asylum-seekers, and refugees (a mandate refugee's claim
+#: before the state, a review of status). Never host communities, returnees or stateless people.
+RSD_POPULATIONS: tuple[PopulationType, ...] = (PopulationType.ASYLUM_SEEKER, PopulationType.REFUGEE)
+
+
+def _rsd_population(value: PopulationType) -> PopulationType:
+    if value not in RSD_POPULATIONS:
+        raise PydanticCustomError(
+            "population_not_allowed",
+            "rsd_casework concerns asylum_seeker or refugee, not {value}",
+            {"value": value.value},
+        )
+    return value
+
+
+RsdPopulation = Annotated[
+    PopulationType,
+    AfterValidator(_rsd_population),
+    Field(json_schema_extra={"enum": [p.value for p in RSD_POPULATIONS]}),
+]
+
+
+class RsdCaseworkEvent(Envelope):
+    kind: Literal[Kind.RSD_CASEWORK]
+    population_type: RsdPopulation
+    payload: RsdCaseworkPayload
+
+    @property
+    def indicator(self) -> str:
+        p = self.payload
+        return f"{p.procedure.value}.{p.instance.value}.{p.stage.value}"
+
+
 Event = (
-    AssistanceEvent | IncomeGenerationEvent | SgbvEvent | HivTrainingEvent | DurableSolutionsEvent
+    AssistanceEvent
+    | IncomeGenerationEvent
+    | SgbvEvent
+    | HivTrainingEvent
+    | DurableSolutionsEvent
+    | ProtectionTrainingEvent
+    | RsdCaseworkEvent
 )
 
 #: The event model of each kind.
@@ -378,6 +488,8 @@ MODELS: dict[Kind, type[Event]] = {
     Kind.SGBV: SgbvEvent,
     Kind.HIV_TRAINING: HivTrainingEvent,
     Kind.DURABLE_SOLUTIONS: DurableSolutionsEvent,
+    Kind.PROTECTION_TRAINING: ProtectionTrainingEvent,
+    Kind.RSD_CASEWORK: RsdCaseworkEvent,
 }
 
 AnyEvent = Annotated[Event, Field(discriminator="kind")]

@@ -36,6 +36,10 @@ CODES: dict[str, str] = {
     "refs_not_allowed": "beneficiary_refs is only allowed on assistance events",
     "incident_type_required": "an SGBV case_response must name its incident_type",
     "incident_type_forbidden": "incident_type is only allowed on an SGBV case_response",
+    "curriculum_not_allowed": "a curriculum module is only for university lecturers, school"
+    " teachers or students",
+    "population_not_allowed": "the kind does not concern this population type (rsd_casework:"
+    " asylum_seeker or refugee only)",
     "bad_topic": "the topic is not of the form partners.<partner>.<kind>.v1",
     "unknown_partner": "the partner is not in the registry",
     "partner_mismatch": "the event's partner_id differs from its topic's partner (spoofing)",

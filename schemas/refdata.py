@@ -34,6 +34,11 @@ from schemas.vocabulary import (
     IncomeStage,
     Kind,
     PopulationType,
+    ProtectionAudience,
+    ProtectionTopic,
+    RsdInstance,
+    RsdProcedure,
+    RsdStage,
     SgbvActivity,
     Solution,
     SolutionStage,
@@ -65,16 +70,18 @@ PARTNER_CODE = re.compile(r"^[a-z0-9][a-z0-9_]{1,30}$")
 PartnerType = Literal["ngo", "government", "un"]
 Measure = Literal["persons", "cases", "sessions", "events"]
 
-#: For each kind, the vocabulary of an indicator's first part and, when the indicator has one,
-#: of its second part: ``<category>``, ``<activity>.<stage>``, ``<activity>``,
-#: ``<audience>.<topic>``, ``<solution>.<stage>``. ``*`` alone is a kind's total; a second
-#: part may be ``*`` (all stages / topics).
-INDICATOR_GRAMMAR: dict[Kind, tuple[type[StrEnum], type[StrEnum] | None]] = {
-    Kind.ASSISTANCE: (AssistanceCategory, None),
+#: For each kind, the vocabulary of each part of an indicator, in order: ``<category>``,
+#: ``<activity>.<stage>``, ``<activity>``, ``<audience>.<topic>``, ``<solution>.<stage>``,
+#: ``<audience>.<topic>``, ``<procedure>.<instance>.<stage>``. ``*`` alone is a kind's total;
+#: a part after the first may be ``*`` (all stages / topics / instances).
+INDICATOR_GRAMMAR: dict[Kind, tuple[type[StrEnum], ...]] = {
+    Kind.ASSISTANCE: (AssistanceCategory,),
     Kind.INCOME_GENERATION: (IncomeActivity, IncomeStage),
-    Kind.SGBV: (SgbvActivity, None),
+    Kind.SGBV: (SgbvActivity,),
     Kind.HIV_TRAINING: (HivAudience, HivTopic),
     Kind.DURABLE_SOLUTIONS: (Solution, SolutionStage),
+    Kind.PROTECTION_TRAINING: (ProtectionAudience, ProtectionTopic),
+    Kind.RSD_CASEWORK: (RsdProcedure, RsdInstance, RsdStage),
 }
 
 
@@ -87,22 +94,24 @@ def check_indicator(kind: Kind | str, indicator: str) -> None:
     kind = Kind(kind)
     if indicator == "*":
         return
-    first_enum, second_enum = INDICATOR_GRAMMAR[kind]
+    grammar = INDICATOR_GRAMMAR[kind]
     parts = indicator.split(".")
-    if parts[0] not in _values(first_enum):
+    if parts[0] not in _values(grammar[0]):
         raise ValueError(
-            f"indicator {indicator!r}: {parts[0]!r} is not a {kind.value} {first_enum.__name__}"
+            f"indicator {indicator!r}: {parts[0]!r} is not a {kind.value} {grammar[0].__name__}"
         )
-    if second_enum is None:
-        if len(parts) != 1:
-            raise ValueError(f"indicator {indicator!r}: {kind.value} takes one part")
-        return
-    if len(parts) != 2:
-        raise ValueError(f"indicator {indicator!r}: {kind.value} takes two parts '<a>.<b>'")
-    if parts[1] != "*" and parts[1] not in _values(second_enum):
+    if len(parts) != len(grammar):
+        shape = ".".join(f"<{chr(ord('a') + n)}>" for n in range(len(grammar)))
         raise ValueError(
-            f"indicator {indicator!r}: {parts[1]!r} is not a {kind.value} {second_enum.__name__}"
+            f"indicator {indicator!r}: {kind.value} takes one part"
+            if len(grammar) == 1
+            else f"indicator {indicator!r}: {kind.value} takes {len(grammar)} parts '{shape}'"
         )
+    for part, enum in zip(parts[1:], grammar[1:], strict=True):
+        if part != "*" and part not in _values(enum):
+            raise ValueError(
+                f"indicator {indicator!r}: {part!r} is not a {kind.value} {enum.__name__}"
+            )
 
 
 class _Frozen(BaseModel):

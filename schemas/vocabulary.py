@@ -13,6 +13,8 @@ class Kind(StrEnum):
     SGBV = "sgbv"
     HIV_TRAINING = "hiv_training"
     DURABLE_SOLUTIONS = "durable_solutions"
+    PROTECTION_TRAINING = "protection_training"
+    RSD_CASEWORK = "rsd_casework"
 
 
 class Status(StrEnum):
@@ -137,3 +139,79 @@ class SolutionStage(StrEnum):
     ACCEPTED = "accepted"
     DEPARTED = "departed"
     COMPLETED = "completed"
+
+
+class ProtectionAudience(StrEnum):
+    """Who a refugee-law or protection training was for (``docs/contract.md`` says why these)."""
+
+    GOVERNMENT = "government"
+    PARLIAMENT = "parliament"
+    JUDICIARY = "judiciary"
+    PROSECUTORS = "prosecutors"
+    BORDER_GUARDS = "border_guards"
+    POLICE = "police"
+    MIGRATION_OFFICIALS = "migration_officials"
+    LAWYERS = "lawyers"
+    NGO_STAFF = "ngo_staff"
+    UNIVERSITY_LECTURERS = "university_lecturers"
+    SCHOOL_TEACHERS = "school_teachers"
+    STUDENTS = "students"
+    MEDIA = "media"
+    REFUGEES = "refugees"
+
+
+#: The audiences of universities and schools: the only ones a curriculum module is for.
+CURRICULUM_AUDIENCES: tuple[ProtectionAudience, ...] = (
+    ProtectionAudience.UNIVERSITY_LECTURERS,
+    ProtectionAudience.SCHOOL_TEACHERS,
+    ProtectionAudience.STUDENTS,
+)
+
+
+class ProtectionTopic(StrEnum):
+    """The subject of a protection training module."""
+
+    REFUGEE_LAW = "refugee_law"
+    RSD_PROCEDURE = "rsd_procedure"
+    NON_REFOULEMENT = "non_refoulement"
+    STATELESSNESS = "statelessness"
+    HUMAN_RIGHTS = "human_rights"
+    WOMEN_AND_CHILDREN = "women_and_children"
+    SGBV_PREVENTION = "sgbv_prevention"
+    DURABLE_SOLUTIONS = "durable_solutions"
+
+
+class RsdProcedure(StrEnum):
+    """Who decides the claim: the state's asylum authority or UNHCR under its mandate."""
+
+    STATE = "state"
+    UNHCR_MANDATE = "unhcr_mandate"
+
+
+class RsdInstance(StrEnum):
+    """The level of the procedure: the first decision, or the appeal against it."""
+
+    FIRST_INSTANCE = "first_instance"
+    APPEAL = "appeal"
+
+
+class RsdStage(StrEnum):
+    """Where cases stand: the partner's legal help, the procedure's steps, and its outcomes."""
+
+    COUNSELLED = "counselled"
+    REPRESENTED = "represented"
+    SUBMITTED = "submitted"
+    INTERVIEWED = "interviewed"
+    RECOGNIZED = "recognized"
+    COMPLEMENTARY_PROTECTION = "complementary_protection"
+    REJECTED = "rejected"
+    CLOSED = "closed"
+
+
+#: The stages that are decisions (UNHCR's asylum statistics count these four outcomes).
+RSD_DECISIONS: tuple[RsdStage, ...] = (
+    RsdStage.RECOGNIZED,
+    RsdStage.COMPLEMENTARY_PROTECTION,
+    RsdStage.REJECTED,
+    RsdStage.CLOSED,
+)

@@ -19,6 +19,8 @@ from schemas.contract import (
     Event,
     HivTrainingEvent,
     IncomeGenerationEvent,
+    ProtectionTrainingEvent,
+    RsdCaseworkEvent,
     SgbvEvent,
     latest_day,
     parse_event,
@@ -85,6 +87,7 @@ def _measures(event: Event) -> Row:
         "sessions": 0,
         "hours": 0.0,
         "cases": 0,
+        "curriculum_sessions": 0,
         "services": [],
     }
     if isinstance(event, AssistanceEvent):
@@ -97,6 +100,15 @@ def _measures(event: Event) -> Row:
     elif isinstance(event, HivTrainingEvent):
         m.update(sessions=event.payload.sessions, hours=event.payload.hours)
     elif isinstance(event, DurableSolutionsEvent):
+        m["cases"] = event.payload.cases
+    elif isinstance(event, ProtectionTrainingEvent):
+        training = event.payload
+        m.update(
+            sessions=training.sessions,
+            hours=training.hours,
+            curriculum_sessions=training.sessions if training.curriculum else 0,
+        )
+    elif isinstance(event, RsdCaseworkEvent):
         m["cases"] = event.payload.cases
     return m
 

@@ -29,6 +29,11 @@ from schemas.vocabulary import (
     IncomeStage,
     Kind,
     PopulationType,
+    ProtectionAudience,
+    ProtectionTopic,
+    RsdInstance,
+    RsdProcedure,
+    RsdStage,
     SgbvActivity,
     Solution,
     SolutionStage,
@@ -63,7 +68,20 @@ INDICATORS: dict[str, tuple[str, ...]] = {
     Kind.SGBV: tuple(a.value for a in SgbvActivity if a is not SgbvActivity.CASE_RESPONSE),
     Kind.HIV_TRAINING: tuple(f"{a.value}.{t.value}" for a in HivAudience for t in HivTopic),
     Kind.DURABLE_SOLUTIONS: tuple(f"{s.value}.{t.value}" for s in Solution for t in SolutionStage),
+    Kind.PROTECTION_TRAINING: tuple(
+        f"{a.value}.{t.value}" for a in ProtectionAudience for t in ProtectionTopic
+    ),
+    Kind.RSD_CASEWORK: tuple(
+        f"{p.value}.{i.value}.{s.value}"
+        for p in RsdProcedure
+        for i in RsdInstance
+        for s in RsdStage
+    ),
 }
+
+#: Kinds whose payload counts sessions and hours, and kinds that count cases.
+_SESSION_KINDS = (Kind.HIV_TRAINING, Kind.PROTECTION_TRAINING)
+_CASE_KINDS = (Kind.DURABLE_SOLUTIONS, Kind.RSD_CASEWORK)
 
 
 @functools.cache
@@ -111,9 +129,9 @@ def random_fact(
         quantity=float(rng.randint(1, 50)) if kind == Kind.ASSISTANCE else 0.0,
         unit="kit" if kind == Kind.ASSISTANCE else "",
         value_usd=float(rng.randint(0, 500)),
-        sessions=rng.randint(1, 4) if kind == Kind.HIV_TRAINING else 0,
-        hours=float(rng.randint(1, 8)) if kind == Kind.HIV_TRAINING else 0.0,
-        cases=rng.randint(1, 3) if kind == Kind.DURABLE_SOLUTIONS else 0,
+        sessions=rng.randint(1, 4) if kind in _SESSION_KINDS else 0,
+        hours=float(rng.randint(1, 8)) if kind in _SESSION_KINDS else 0.0,
+        cases=rng.randint(1, 3) if kind in _CASE_KINDS else 0,
         services=["medical", "psychosocial"] if kind == Kind.SGBV else [],
         ref_count=0,
         payload="{}",
@@ -122,6 +140,9 @@ def random_fact(
         offset=rng.getrandbits(32),
         published_at=now,
         ingested_at=now,
+    )
+    row["curriculum_sessions"] = (
+        row["sessions"] if kind == Kind.PROTECTION_TRAINING and rng.random() < 0.3 else 0
     )
     return row
 

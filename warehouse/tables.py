@@ -29,6 +29,7 @@ FACT_COLUMNS: tuple[str, ...] = (
     "sessions",
     "hours",
     "cases",
+    "curriculum_sessions",
     "services",
     "ref_count",
     "payload",
@@ -65,7 +66,14 @@ AGGREGATE_KEY: tuple[str, ...] = (
 #: measure column is added to (with an ``ALTER TABLE ... ADD COLUMN`` of ``facts``,
 #: ``fact_revisions``, ``daily_aggregates`` and the roll-up rows in a migration). Every
 #: refresh, lookup and reconciliation query is built from it.
-MEASURES: tuple[str, ...] = ("quantity", "value_usd", "sessions", "hours", "cases")
+MEASURES: tuple[str, ...] = (
+    "quantity",
+    "value_usd",
+    "sessions",
+    "hours",
+    "cases",
+    "curriculum_sessions",
+)
 
 #: ``daily_aggregates``: totals per key, rewritten for the keys each sink batch touched.
 AGGREGATE_COLUMNS: tuple[str, ...] = (
@@ -226,6 +234,7 @@ ROLLUP_ROW_COLUMNS: tuple[str, ...] = (
     "sessions",
     "hours",
     "cases",
+    "curriculum_sessions",
 )
 
 TABLES: dict[str, tuple[str, ...]] = {
@@ -285,4 +294,13 @@ CONTRACT_FIELDS: dict[str, str] = {
     "payload.durable_solutions.solution": "indicator, payload",
     "payload.durable_solutions.stage": "indicator, payload",
     "payload.durable_solutions.cases": "cases, payload",
+    "payload.protection_training.audience": "indicator, payload",
+    "payload.protection_training.topic": "indicator, payload",
+    "payload.protection_training.sessions": "sessions, payload",
+    "payload.protection_training.hours": "hours, payload",
+    "payload.protection_training.curriculum": "curriculum_sessions, payload",
+    "payload.rsd_casework.procedure": "indicator, payload",
+    "payload.rsd_casework.instance": "indicator, payload",
+    "payload.rsd_casework.stage": "indicator, payload",
+    "payload.rsd_casework.cases": "cases, payload",
 }

@@ -178,6 +178,37 @@ def _drain(hub: Any, expected: int, stop: threading.Event) -> None:
         raise CliError("interrupted")
 
 
+def _protection_lines(runs: dict[str, Any], truth: dict[tuple[str, str], Any]) -> bool:
+    """Print each roll-up's protection-training and RSD pipeline totals; True when both
+    tables are in every HTML page and count the truth's events of their kinds."""
+    from rollups import protection
+
+    ok = True
+    for month, run in runs.items():
+        publication = run.report.publication
+        trainings = protection.training_table(publication)[-1]
+        pipeline = {line.stage: line for line in protection.rsd_pipeline(publication)}
+        rsd_events = sum(
+            int(row.values["events"] or 0) for row in publication.rows if row.kind == "rsd_casework"
+        )
+        console.print(
+            f"  {month} protection training: {trainings.trainings} trainings,"
+            f" {trainings.sessions} sessions ({trainings.curriculum_sessions} in curricula),"
+            f" {trainings.participants} participants"
+        )
+        console.print(
+            f"  {month} RSD pipeline (cases): counselled {pipeline['counselled'].total_cases},"
+            f" submitted {pipeline['submitted'].total_cases},"
+            f" recognized {pipeline['recognized'].total_cases},"
+            f" rejected {pipeline['rejected'].total_cases}"
+        )
+        page = run.files["html"].read_text(encoding="utf-8")
+        ok = ok and "<h2>Protection training</h2>" in page and "<h2>RSD pipeline</h2>" in page
+        ok = ok and trainings.trainings == truth.get((month, "protection_training"), (0, 0))[0]
+        ok = ok and rsd_events == truth.get((month, "rsd_casework"), (0, 0))[0]
+    return ok
+
+
 def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
     """Compare the warehouse with the simulator's ground truth, produce each month's roll-up,
     and print where everything is; True when every check passed."""
@@ -257,6 +288,9 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
         console.print(f"roll-up {month} v{run.version.version} ({reconciled}): {run.files['html']}")
     checks["each month's roll-up reconciles with the streaming aggregates"] = all(
         not run.rollup.reconciliation.differences for run in runs.values()
+    )
+    checks["each roll-up's protection-training and RSD pipeline tables match the truth"] = (
+        _protection_lines(runs, truth_sums)
     )
     for text, passed in checks.items():
         console.print(f"{'[green]✓[/]' if passed else '[red]✗[/]'} {text}")

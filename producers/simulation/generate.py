@@ -343,8 +343,14 @@ class Generator:
         table = self._template_table(writes_as, kind)
         if table:
             stream, place = table.pick(self.rng)
-        else:  # a registry region no modelled group lives in: its host community
+        else:  # a registry region no modelled group lives in: its host community, or for a
+            # kind that never concerns hosts (RSD casework) a group it does concern
             stream = next(s for s in op.STREAMS if s.kind is kind)
-            host = self.tables.groups["host_community"]
-            place = Place(host, sorted(self.spec.partners[writes_as].regions)[0])
+            group = next(
+                g
+                for g in (self.tables.groups["host_community"], *op.GROUPS)
+                if stream.population.get(g.population_type)
+                and (not stream.only_origins or stream.origins.get(g.origin or "", 0) > 0)
+            )
+            place = Place(group, sorted(self.spec.partners[writes_as].regions)[0])
         return self.build(Slot(stream, month, place, partner), refs=False, partner_id=writes_as)

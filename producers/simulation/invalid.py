@@ -17,7 +17,13 @@ from producers.simulation.generate import Generator
 from producers.simulation.records import Message, Outgoing, encode
 from schemas.refdata import Partner
 from schemas.topics import topic_for
-from schemas.vocabulary import AGE_BRACKETS, IncidentType, Kind
+from schemas.vocabulary import (
+    AGE_BRACKETS,
+    CURRICULUM_AUDIENCES,
+    IncidentType,
+    Kind,
+    ProtectionAudience,
+)
 
 #: The codes the simulator produces, in the order it cycles through them.
 CODES: tuple[str, ...] = (
@@ -33,6 +39,8 @@ CODES: tuple[str, ...] = (
     "incident_type_required",
     "incident_type_forbidden",
     "future_date",
+    "curriculum_not_allowed",
+    "population_not_allowed",
     "partner_mismatch",
     "kind_mismatch",
 )
@@ -82,6 +90,8 @@ _WRONG_WORDS: dict[Kind, tuple[tuple[str, Any], ...]] = {
     Kind.SGBV: (("activity", "awareness_raising"), ("services", ["counselling"])),
     Kind.HIV_TRAINING: (("audience", "prisoners"), ("topic", "condoms")),
     Kind.DURABLE_SOLUTIONS: (("solution", "relocation"), ("stage", "pending")),
+    Kind.PROTECTION_TRAINING: (("audience", "military"), ("topic", "hiv_awareness")),
+    Kind.RSD_CASEWORK: (("stage", "appealed"), ("procedure", "joint")),
 }
 _OUT_OF_RANGE: dict[Kind, tuple[tuple[str, Any], ...]] = {
     Kind.ASSISTANCE: (("quantity", 0), ("quantity", -10), ("value_usd", -25.0)),
@@ -89,7 +99,13 @@ _OUT_OF_RANGE: dict[Kind, tuple[tuple[str, Any], ...]] = {
     Kind.SGBV: (),
     Kind.HIV_TRAINING: (("sessions", 0), ("hours", 0)),
     Kind.DURABLE_SOLUTIONS: (("cases", 0),),
+    Kind.PROTECTION_TRAINING: (("sessions", 0), ("hours", 0)),
+    Kind.RSD_CASEWORK: (("cases", 0),),
 }
+#: Audiences outside universities and schools: a curriculum module for them is refused.
+_NOT_ACADEMIC = tuple(a.value for a in ProtectionAudience if a not in CURRICULUM_AUDIENCES)
+#: Population types an RSD case never concerns (that still have an origin).
+_NOT_SEEKING_ASYLUM = ("returnee", "stateless", "other_of_concern")
 
 
 @dataclass(frozen=True)
@@ -107,6 +123,10 @@ def routes(code: str, partners: Mapping[str, Partner]) -> list[Route]:
     mandated = [(c, k) for c, p in sorted(partners.items()) for k in p.kinds]
     if code in ("incident_type_required", "incident_type_forbidden"):
         return [Route(c, k, c, k) for c, k in mandated if k is Kind.SGBV]
+    if code == "curriculum_not_allowed":
+        return [Route(c, k, c, k) for c, k in mandated if k is Kind.PROTECTION_TRAINING]
+    if code == "population_not_allowed":
+        return [Route(c, k, c, k) for c, k in mandated if k is Kind.RSD_CASEWORK]
     if code == "refs_not_allowed":
         return [Route(c, k, c, k) for c, k in mandated if k is not Kind.ASSISTANCE]
     if code == "partner_mismatch":  # spoofing: another registered partner's id, same kind
@@ -195,6 +215,10 @@ def corrupt(code: str, body: dict[str, Any], rng: random.Random) -> bytes:
         activity = rng.choice(("referral", "prevention_session"))
         incident = rng.choice(list(IncidentType)).value
         body["payload"] = {"activity": activity, "incident_type": incident}
+    elif code == "curriculum_not_allowed":  # a seminar for officials booked as a course
+        payload.update(audience=rng.choice(_NOT_ACADEMIC), curriculum=True)
+    elif code == "population_not_allowed":  # a returnee's citizenship case filed as RSD
+        body["population_type"] = rng.choice(_NOT_SEEKING_ASYLUM)
     elif code == "future_date":
         body["occurred_on"] = _future(body["occurred_on"])
     elif code not in ("partner_mismatch", "kind_mismatch"):

@@ -211,6 +211,9 @@ KIND_WEIGHTS: Mapping[Kind, float] = MappingProxyType(
         Kind.SGBV: 0.06,
         Kind.HIV_TRAINING: 0.07,
         Kind.DURABLE_SOLUTIONS: 0.05,
+        # ~300 trainings and ~800 casework reports a year at full scale (docs/simulator.md).
+        Kind.PROTECTION_TRAINING: 0.015,
+        Kind.RSD_CASEWORK: 0.04,
     }
 )
 KIND_MONTHS: Mapping[Kind, tuple[float, ...]] = MappingProxyType({Kind.ASSISTANCE: WINTER_HEAVY})
@@ -561,7 +564,143 @@ SOLUTIONS: tuple[Stream, ...] = (
     ),
 )
 
-STREAMS: tuple[Stream, ...] = ASSISTANCE + INCOME + SGBV + HIV + SOLUTIONS
+#: University and school modules follow the academic year (September to May).
+ACADEMIC_YEAR = (1.2, 1.0, 1.2, 1.1, 0.8, 0.2, 0, 0.1, 1.3, 1.4, 1.3, 0.9)
+#: World Refugee Day (20 June) brings awareness events for refugees and the public.
+REFUGEE_DAY = (1, 1, 1, 1, 1, 1.8, 1, 1, 1, 1, 1, 1)
+
+_LAWYERS = {"hr_bureau": 4.0, "uni_network": 0.0}
+_ACADEMICS = {"uni_network": 4.0, "hr_bureau": 0.5}
+
+
+def _training(
+    audience: str,
+    weight: float,
+    persons: tuple[int, int],
+    partners: Mapping[str, float],
+    *,
+    population: Mapping[PopulationType, float] | None = None,
+    ages: str = "staff",
+    months: tuple[float, ...] = FLAT,
+) -> Stream:
+    return Stream(
+        Kind.PROTECTION_TRAINING,
+        audience,
+        weight,
+        persons,
+        population or _STAFF,
+        ages=ages,
+        months=months,
+        partners=partners,
+    )
+
+
+PROTECTION_TRAINING: tuple[Stream, ...] = (
+    # Officials who meet asylum-seekers first or decide on them: the plan's first audience.
+    _training("border_guards", 0.14, (10, 30), _LAWYERS),
+    _training("migration_officials", 0.12, (8, 25), _LAWYERS),
+    _training("police", 0.10, (10, 30), _LAWYERS),
+    _training("judiciary", 0.06, (6, 20), _LAWYERS),
+    _training("prosecutors", 0.05, (6, 18), _LAWYERS),
+    _training("government", 0.06, (6, 20), _LAWYERS),
+    _training("parliament", 0.01, (5, 15), _LAWYERS),
+    # Civil society: NGOs, the bar, the press.
+    _training("ngo_staff", 0.08, (8, 25), _LAWYERS),
+    _training("lawyers", 0.06, (6, 20), _LAWYERS),
+    _training("media", 0.03, (6, 15), _LAWYERS, months=REFUGEE_DAY),
+    # The network of university lecturers and school teachers, and their students.
+    _training("university_lecturers", 0.10, (6, 20), _ACADEMICS, months=ACADEMIC_YEAR),
+    _training("school_teachers", 0.07, (10, 30), _ACADEMICS, months=ACADEMIC_YEAR),
+    _training(
+        "students",
+        0.07,
+        (15, 45),
+        _ACADEMICS,
+        population={HOST: 1.0},
+        ages="youth",
+        months=ACADEMIC_YEAR,
+    ),
+    # Refugees and asylum-seekers learn their rights and the procedure.
+    _training(
+        "refugees",
+        0.05,
+        (8, 30),
+        _LAWYERS,
+        population={REFUGEE: 1.0, ASYLUM: 2.0},
+        ages="adults",
+        months=REFUGEE_DAY,
+    ),
+)
+
+#: The legal NGO counsels and represents; the state's migration authority reports its own
+#: procedure's registrations, interviews and decisions.
+_COUNSEL = {"hr_bureau": 1.0, "migration": 0.0}
+_STATE = {"migration": 1.0, "hr_bureau": 0.0}
+_MANDATE = {"hr_bureau": 1.0, "migration": 0.0}
+#: Who reaches each procedure: Chechens were not admitted to the state procedure in 2006 and
+#: turned to UNHCR; Uzbeks (after Andijan, 2005), Afghans and Uighurs applied to both.
+_STATE_ORIGINS = {"AFG": 3.0, "UZB": 4.0, "CHN": 3.0, "RUS": 0.005}
+_MANDATE_ORIGINS = {"RUS": 1.0, "AFG": 3.0, "UZB": 4.0, "CHN": 4.0}
+_SEEKERS = {ASYLUM: 1.0}
+
+
+def _rsd(
+    name: str,
+    weight: float,
+    partners: Mapping[str, float],
+    origins: Mapping[str, float],
+    population: Mapping[PopulationType, float] = _SEEKERS,
+) -> Stream:
+    return Stream(
+        Kind.RSD_CASEWORK,
+        name,
+        weight,
+        (1, 6),
+        population,
+        origins=origins,
+        only_origins=True,
+        partners=partners,
+    )
+
+
+RSD: tuple[Stream, ...] = (
+    # Counselling reaches every asylum-seeker group, Chechens most.
+    _rsd(
+        "unhcr_mandate.first_instance.counselled", 0.22, _COUNSEL, {"RUS": 4.0, **_MANDATE_ORIGINS}
+    ),
+    _rsd("state.first_instance.counselled", 0.10, _COUNSEL, _STATE_ORIGINS),
+    _rsd("state.first_instance.represented", 0.07, _COUNSEL, _STATE_ORIGINS),
+    _rsd("unhcr_mandate.first_instance.represented", 0.03, _COUNSEL, _MANDATE_ORIGINS),
+    # The state procedure, as the migration authority reports it.
+    _rsd("state.first_instance.submitted", 0.10, _STATE, _STATE_ORIGINS),
+    _rsd("state.first_instance.interviewed", 0.07, _STATE, _STATE_ORIGINS),
+    _rsd("state.first_instance.recognized", 0.02, _STATE, {"AFG": 3.0, "CHN": 0.3, "UZB": 0.5}),
+    _rsd("state.first_instance.rejected", 0.05, _STATE, _STATE_ORIGINS),
+    _rsd("state.first_instance.closed", 0.01, _STATE, _STATE_ORIGINS),
+    _rsd("state.appeal.submitted", 0.03, _COUNSEL, _STATE_ORIGINS),
+    _rsd("state.appeal.rejected", 0.02, _STATE, _STATE_ORIGINS),
+    _rsd("state.appeal.recognized", 0.005, _STATE, {"AFG": 1.0}),
+    # UNHCR's mandate procedure, the cases the legal NGO represents in it.
+    _rsd("unhcr_mandate.first_instance.submitted", 0.08, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.first_instance.interviewed", 0.06, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.first_instance.recognized", 0.04, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.first_instance.rejected", 0.03, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.first_instance.closed", 0.01, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.appeal.submitted", 0.015, _MANDATE, _MANDATE_ORIGINS),
+    _rsd("unhcr_mandate.appeal.recognized", 0.005, _MANDATE, _MANDATE_ORIGINS),
+    # Mandate refugees whose cases the state procedure takes up (Tajiks, Afghans).
+    _rsd(
+        "state.first_instance.submitted",
+        0.02,
+        _COUNSEL,
+        {"TJK": 1.0, "AFG": 1.0},
+        population={REFUGEE: 1.0},
+    ),
+)
+
+STREAMS: tuple[Stream, ...] = (
+    ASSISTANCE + INCOME + SGBV + HIV + SOLUTIONS + PROTECTION_TRAINING + RSD
+)
 
 #: At full scale (this many base events) budgeted streams reach the year's targets exactly.
 FULL_SCALE_EVENTS = 20_000

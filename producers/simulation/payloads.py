@@ -6,7 +6,15 @@ import random
 from typing import Any
 
 from producers.simulation.operation import Stream
-from schemas.vocabulary import HivTopic, IncidentType, Kind, SgbvService
+from schemas.vocabulary import (
+    CURRICULUM_AUDIENCES,
+    HivTopic,
+    IncidentType,
+    Kind,
+    ProtectionAudience,
+    ProtectionTopic,
+    SgbvService,
+)
 
 #: Average 2006 exchange rate, tenge per US dollar.
 KZT_PER_USD = 126.1
@@ -30,6 +38,31 @@ _SERVICE_CHANCE = {
 _PHYSICAL = {IncidentType.RAPE, IncidentType.SEXUAL_ASSAULT, IncidentType.PHYSICAL_ASSAULT}
 _HIV_TOPICS = ((HivTopic.PREVENTION, 0.35), (HivTopic.AWARENESS, 0.30), (HivTopic.STIGMA, 0.2),
                (HivTopic.TESTING_REFERRAL, 0.15))  # fmt: skip
+
+
+_T = ProtectionTopic
+#: What each audience is taught: officials at the border the principle of non-refoulement and
+#: access to the procedure, judges and lawyers the procedure, schools the basics.
+_OFFICIALS = ((_T.NON_REFOULEMENT, 0.35), (_T.RSD_PROCEDURE, 0.3), (_T.REFUGEE_LAW, 0.25),
+              (_T.HUMAN_RIGHTS, 0.1))  # fmt: skip
+_LEGAL = ((_T.RSD_PROCEDURE, 0.35), (_T.REFUGEE_LAW, 0.3), (_T.STATELESSNESS, 0.15),
+          (_T.NON_REFOULEMENT, 0.1), (_T.DURABLE_SOLUTIONS, 0.1))  # fmt: skip
+_CIVIL = ((_T.REFUGEE_LAW, 0.3), (_T.STATELESSNESS, 0.2), (_T.WOMEN_AND_CHILDREN, 0.2),
+          (_T.SGBV_PREVENTION, 0.15), (_T.HUMAN_RIGHTS, 0.15))  # fmt: skip
+_TEACHING = ((_T.REFUGEE_LAW, 0.45), (_T.HUMAN_RIGHTS, 0.3), (_T.STATELESSNESS, 0.15),
+             (_T.NON_REFOULEMENT, 0.1))  # fmt: skip
+_RIGHTS = ((_T.RSD_PROCEDURE, 0.4), (_T.REFUGEE_LAW, 0.2), (_T.WOMEN_AND_CHILDREN, 0.2),
+           (_T.SGBV_PREVENTION, 0.1), (_T.DURABLE_SOLUTIONS, 0.1))  # fmt: skip
+_A = ProtectionAudience
+_PROTECTION_TOPICS = {
+    **dict.fromkeys((_A.BORDER_GUARDS, _A.POLICE, _A.MIGRATION_OFFICIALS), _OFFICIALS),
+    **dict.fromkeys((_A.JUDICIARY, _A.PROSECUTORS, _A.LAWYERS, _A.GOVERNMENT), _LEGAL),
+    **dict.fromkeys((_A.PARLIAMENT, _A.NGO_STAFF, _A.MEDIA), _CIVIL),
+    **dict.fromkeys(CURRICULUM_AUDIENCES, _TEACHING),
+    _A.REFUGEES: _RIGHTS,
+}
+#: Chance that a university or school module is part of a curriculum (not a one-off seminar).
+CURRICULUM_SHARE = 0.6
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[Any, float], ...]) -> Any:
@@ -59,6 +92,11 @@ def payload(
             "sessions": sessions,
             "hours": hours,
         }
+    if stream.kind is Kind.PROTECTION_TRAINING:
+        return _protection_training(ProtectionAudience(stream.name), rng)
+    if stream.kind is Kind.RSD_CASEWORK:
+        procedure, instance, stage = stream.name.split(".")
+        return {"procedure": procedure, "instance": instance, "stage": stage, "cases": households}
     solution, stage = stream.name.split(".")
     return {"solution": solution, "stage": stage, "cases": cases or households}
 
@@ -82,6 +120,18 @@ def _assistance(category: str, rng: random.Random, persons: int, households: int
         out.update(quantity=persons, unit="kit", value_usd=persons * 12)
     else:  # health and legal_aid: consultations
         out.update(quantity=persons + rng.randint(0, persons), unit="session")
+    return out
+
+
+def _protection_training(audience: ProtectionAudience, rng: random.Random) -> dict[str, Any]:
+    out: dict[str, Any] = {"audience": audience.value}
+    out["topic"] = _pick(rng, _PROTECTION_TOPICS[audience]).value
+    if audience in CURRICULUM_AUDIENCES and rng.random() < CURRICULUM_SHARE:
+        sessions = rng.choice((4, 6, 8, 12, 16))  # a term's module, weekly or fortnightly
+        out.update(sessions=sessions, hours=sessions * 2.0, curriculum=True)
+    else:
+        sessions = rng.choices((1, 2, 3), weights=(0.55, 0.3, 0.15))[0]
+        out.update(sessions=sessions, hours=sessions * rng.choice((3.0, 4.0, 6.0)))
     return out
 
 

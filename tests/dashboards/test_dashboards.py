@@ -199,6 +199,7 @@ def test_dashboards_have_stable_unique_uids_and_titles() -> None:
         "partnerhub-sgbv",
         "partnerhub-hiv-training",
         "partnerhub-durable-solutions",
+        "partnerhub-protection",
         "partnerhub-data-quality",
         "partnerhub-pipeline",
     ]

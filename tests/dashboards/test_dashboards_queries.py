@@ -154,6 +154,8 @@ def test_outside_sgbv_no_sgbv_row_is_shown(
         "income_generation",
         "hiv_training",
         "durable_solutions",
+        "protection_training",
+        "rsd_casework",
     }
     held = warehouse.query("SELECT count() AS n FROM partner_activity FINAL WHERE kind = 'sgbv'")
     assert held[0]["n"] > 0  # the warehouse has SGBV activity; the panel leaves it out

@@ -89,6 +89,7 @@ def _aggregate_row(
         "sessions": 0,
         "hours": 0.0,
         "cases": 0,
+        "curriculum_sessions": 0,
         "updated_at": datetime(2007, 1, 1, tzinfo=UTC),
     }
     row["female_18_59"] = people

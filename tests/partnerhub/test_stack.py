@@ -60,12 +60,18 @@ def test_demo_checks_the_pipeline_and_leaves_no_process(tmp_path: Path) -> None:
     assert "every total equals the ground truth" in out
     assert (tmp_path / "demo" / "simulation-truth.json").exists()
     assert "each month's roll-up reconciles with the streaming aggregates" in out
+    assert "each roll-up's protection-training and RSD pipeline tables match the truth" in out
+    assert "protection training:" in out
+    assert "RSD pipeline (cases):" in out
     for month in ("2006-01", "2006-02", "2006-03"):
         folder = tmp_path / "demo" / "rollups" / month
         names = sorted(p.name for p in folder.iterdir())
         assert names == sorted(
             f"rollup-{month}-v1{suffix}" for suffix in (".csv", "-hxl.csv", ".html", ".xlsx")
         )
+        page = (folder / f"rollup-{month}-v1.html").read_text(encoding="utf-8")
+        assert "<h2>Protection training</h2>" in page
+        assert "<h2>RSD pipeline</h2>" in page
     assert not any(alive(pid) for pid in pids(out))
 
 

@@ -51,6 +51,8 @@ PAYLOAD = {
     Kind.SGBV: ["activity", "incident_type", "services"],
     Kind.HIV_TRAINING: ["audience", "topic", "sessions", "hours"],
     Kind.DURABLE_SOLUTIONS: ["solution", "stage", "cases"],
+    Kind.PROTECTION_TRAINING: ["audience", "topic", "sessions", "hours", "curriculum"],
+    Kind.RSD_CASEWORK: ["procedure", "instance", "stage", "cases"],
 }
 #: A partner mandated for each kind.
 PARTNER = {
@@ -59,6 +61,8 @@ PARTNER = {
     Kind.SGBV: "wcc_almaty",
     Kind.HIV_TRAINING: "aidsctr",
     Kind.DURABLE_SOLUTIONS: "resettle",
+    Kind.PROTECTION_TRAINING: "uni_network",
+    Kind.RSD_CASEWORK: "hr_bureau",
 }
 
 

@@ -21,6 +21,8 @@ from schemas.vocabulary import (
     IncomeActivity,
     Kind,
     PopulationType,
+    ProtectionAudience,
+    RsdProcedure,
     SgbvActivity,
     Solution,
 )
@@ -225,6 +227,8 @@ FIRST_PART: dict[str, type[StrEnum]] = {
     "sgbv": SgbvActivity,
     "hiv_training": HivAudience,
     "durable_solutions": Solution,
+    "protection_training": ProtectionAudience,
+    "rsd_casework": RsdProcedure,
 }
 
 

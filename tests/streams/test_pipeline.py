@@ -45,6 +45,7 @@ from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
 from producers.simulator import Simulation, SimulationSpec, publish, simulate
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
+from schemas.vocabulary import Kind
 from streams.app import APP_ID, partner_topics
 from streams.settings import WorkerSettings
 from tests.support import (
@@ -162,6 +163,8 @@ def assert_exact(settings: HubSettings, sim: Simulation) -> None:
     stored = stored_totals(settings)
     truth = [dict(row) for row in sim.truth.totals]
     assert len(truth) > 100  # a real spread of months, partners, regions, groups
+    # every kind of contract v1, the protection kinds of issue #18 included
+    assert {row["kind"] for row in truth} == {kind.value for kind in Kind}
     assert stored["totals"] == truth
     assert stored["from_facts"] == truth  # the reconciliation pair agrees as well
     assert stored["deadletters"] == dict(sim.truth.deadletters)
@@ -172,6 +175,7 @@ def test_totals_equal_the_simulators_ground_truth(hub_broker: HubBroker, tmp_pat
     sim = simulation(20_000, seed=2006)
     assert sum(sim.truth.faults.values()) > 2000
     assert len(sim.truth.deadletters) >= 12
+    assert {"curriculum_not_allowed", "population_not_allowed"} <= set(sim.truth.deadletters)
 
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
@@ -186,6 +190,19 @@ def test_totals_equal_the_simulators_ground_truth(hub_broker: HubBroker, tmp_pat
     assert len(deadletters) == sum(sim.truth.deadletters.values())
     reasons = Counter(json.loads(dict(m.headers)["x-hub-reasons"])[0]["code"] for m in deadletters)
     assert reasons == Counter(sim.truth.deadletters)
+    new_kinds = Counter(
+        json.loads(dict(m.headers)["x-hub-reasons"])[0]["code"]
+        for m in deadletters
+        if dict(m.headers)["x-hub-topic"].decode().split(".")[2]
+        in ("protection_training", "rsd_casework")
+    )
+    assert new_kinds == Counter(
+        code
+        for index, code in sim.rejections.items()
+        if sim.messages[index].topic.split(".")[2] in ("protection_training", "rsd_casework")
+    )
+    assert new_kinds["curriculum_not_allowed"]
+    assert new_kinds["population_not_allowed"]
     assert {m.value for m in deadletters} == {
         m.value for i, m in enumerate(sim.messages) if i in sim.rejections
     }  # the original bytes

@@ -243,6 +243,7 @@ EXPECTED_TYPES: dict[str, dict[str, str]] = {
         "sessions": "UInt32",
         "hours": "Float64",
         "cases": "UInt32",
+        "curriculum_sessions": "UInt32",
         "services": "Array(LowCardinality(String))",
         "ref_count": "UInt32",
         "payload": "String",
@@ -274,6 +275,7 @@ EXPECTED_TYPES: dict[str, dict[str, str]] = {
         "sessions": "UInt64",
         "hours": "Float64",
         "cases": "UInt64",
+        "curriculum_sessions": "UInt64",
         "updated_at": "DateTime64(6, 'UTC')",
     },
     "deadletters": {

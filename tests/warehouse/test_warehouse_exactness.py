@@ -82,7 +82,10 @@ def event_histories(rng: random.Random, events: int) -> list[Row]:
             population_type=rng.choice(POPULATIONS),
             indicator=INDICATORS[first["kind"]][rng.randrange(2)],
         )
-        others = [eid for partner, eid in ids if partner != first["partner_id"]]
+        mine = {eid for partner, eid in ids if partner == first["partner_id"]}
+        # Another partner's id, never one this partner already used: one (partner, id) is
+        # one event, whose revisions are numbered once each.
+        others = [eid for partner, eid in ids if partner != first["partner_id"] and eid not in mine]
         if others and n % 25 == 0:
             first["event_id"] = rng.choice(others)
         ids.append((first["partner_id"], first["event_id"]))
@@ -154,7 +157,7 @@ def expected_daily(rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any]]:
         if row["status"] == "active":
             key = tuple(row["occurred_on" if k == "day" else k] for k in AGGREGATE_KEY)
             sums[key]["events"] += 1
-            for name in (*CELLS, "sessions", "cases"):
+            for name in (*CELLS, "sessions", "cases", "curriculum_sessions"):
                 sums[key][name] += row[name]
             for name in ("quantity", "value_usd", "hours"):
                 sums[key][name] += row[name]

@@ -63,9 +63,10 @@ SELECT toString(generateUUIDv4(number)), 1, 'active', partner_id, k, d, {at}(12)
     {cells},
     if(k = 'assistance', toFloat64(1 + {_hash(30, 50)}), 0), if(k = 'assistance', 'kit', ''),
     toFloat64({_hash(31, 500)}),
-    toUInt32(if(k = 'hiv_training', 1 + {_hash(32, 4)}, 0)),
-    toFloat64(if(k = 'hiv_training', 1 + {_hash(33, 8)}, 0)),
-    toUInt32(if(k = 'durable_solutions', 1 + {_hash(34, 3)}, 0)),
+    toUInt32(if(k IN ('hiv_training', 'protection_training'), 1 + {_hash(32, 4)}, 0)),
+    toFloat64(if(k IN ('hiv_training', 'protection_training'), 1 + {_hash(33, 8)}, 0)),
+    toUInt32(if(k IN ('durable_solutions', 'rsd_casework'), 1 + {_hash(34, 3)}, 0)),
+    toUInt32(if(k = 'protection_training', {_hash(35, 2)}, 0)),
     if(k = 'sgbv', ['medical'], []), 0, '{{}}', concat('partners.', partner_id, '.', k, '.v1'),
     0, number, {at}(13), {at}(14)
 FROM (

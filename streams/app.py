@@ -19,7 +19,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -29,7 +28,7 @@ from broker.settings import KafkaSettings
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.access import WarehouseAccess
-from streams.after_write import CheckDuplicateAssistance, PublishDeadletters
+from streams.after_write import AlertUnstorable, CheckDuplicateAssistance, PublishDeadletters
 from streams.alerts import RaiseAlerts, alert_message
 from streams.batch import Batch
 from streams.clock import Clock, system_clock
@@ -39,7 +38,7 @@ from streams.settings import WorkerSettings
 from streams.signals import check_silent_partners
 from streams.sink import Sink
 from streams.status import lag_status, warehouse_status, worker_status
-from streams.transform import Meta, Outcome, process
+from streams.transform import Meta, Outcome, process, published_at
 from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
 
@@ -120,7 +119,7 @@ def meta_of(message: Any) -> Meta:
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        published_at=datetime.fromtimestamp(message.timestamp or 0, UTC),
+        published_at=published_at(message.timestamp),
     )
 
 
@@ -152,9 +151,10 @@ def create_worker(spec: WorkerSpec) -> Worker:
     steps = (
         PublishDeadletters(topic_publisher(app.topic(DEADLETTER_TOPIC), deadletter_message)),
         CheckDuplicateAssistance(access, clock),
+        AlertUnstorable(clock),
         alerts,
     )
-    sink = Sink(WarehouseWriter(access), steps, metrics, after_failure=access.reconnect)
+    sink = Sink(WarehouseWriter(access, clock), steps, metrics, after_failure=access.reconnect)
     size, within = settings.batch_size, settings.batch_seconds
 
     @app.agent(app.topic(*topics), name="ingest")

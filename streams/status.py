@@ -61,5 +61,11 @@ def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
         "last_batch_seconds": round(metrics.value(m.BATCH_SECONDS), 4),
         "sink_retries": int(metrics.value(m.RETRIES)),
         "warehouse_unavailable": metrics.value(m.UNAVAILABLE) == 1,
+        # "" while writing; else why the batch in hand is being retried (transient kinds:
+        # warehouse_unavailable, broker_unavailable; "error": a refused statement, a bug).
+        "failing": metrics.failing,
+        "failures_by_kind": {k: int(v) for k, v in metrics.by_label(m.FAILURES).items()},
+        # Messages refused for their content: isolated, dead-lettered, the rest written.
+        "unstorable": int(metrics.value(m.UNSTORABLE)),
         "latency_seconds": {k: round(v, 4) for k, v in metrics.latency.quantiles().items()},
     }

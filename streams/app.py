@@ -39,6 +39,7 @@ from streams.signals import check_silent_partners
 from streams.sink import Sink
 from streams.status import lag_status, warehouse_status, worker_status
 from streams.transform import Meta, Outcome, process, published_at
+from streams.watcher import WATCH_SECONDS, UnregisteredTopics
 from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
 
@@ -132,6 +133,7 @@ class Worker:
     access: WarehouseAccess
     metrics: WorkerMetrics
     topics: list[str]
+    watcher: UnregisteredTopics
 
 
 def create_worker(spec: WorkerSpec) -> Worker:
@@ -181,6 +183,15 @@ def create_worker(spec: WorkerSpec) -> Worker:
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
+    watcher = UnregisteredTopics(spec.kafka, topics, registry, sink, clock)
+
+    @app.timer(WATCH_SECONDS)  # type: ignore[untyped-decorator]
+    async def unregistered_topics() -> None:
+        try:
+            await watcher.run_once()
+        except Exception as error:  # the broker is away: the next tick tries again
+            log.warning("watching topics outside the registry: %s", error)
+
     for task in spec.leader_tasks:
         _add_leader_task(app, task, access)
 
@@ -191,15 +202,24 @@ def create_worker(spec: WorkerSpec) -> Worker:
             stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
         except WarehouseError as error:
             stored = {"error": str(error)}
+        unregistered = {"topics": sorted(watcher.topics), "deadlettered": watcher.deadlettered}
         return web.json(
-            {"group": APP_ID, "lag": lag, "worker": worker_status(metrics), "warehouse": stored}
+            {
+                "group": APP_ID,
+                "lag": lag,
+                "worker": worker_status(metrics),
+                "warehouse": stored,
+                "unregistered_topics": unregistered,
+            }
         )
 
     @app.page("/metrics")
     async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         return web.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
 
-    return Worker(app=app, sink=sink, access=access, metrics=metrics, topics=topics)
+    return Worker(
+        app=app, sink=sink, access=access, metrics=metrics, topics=topics, watcher=watcher
+    )
 
 
 def _add_leader_task(app: faust.App, task: LeaderTask, reader: WarehouseReader) -> None:
@@ -223,4 +243,5 @@ def run_worker(spec: WorkerSpec, *, loglevel: str = "WARNING") -> None:
     try:
         runner.execute_from_commandline()
     finally:
+        worker.watcher.close()
         worker.access.close()

@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.reasons import Reason
-from streams.app import published_at
 from streams.deadletter import BROKER_LIMIT, MAX_VALUE, deadletter_message, record_size
-from streams.transform import Meta, deadletter_row, reasons_json
+from streams.transform import Meta, deadletter_row, published_at, reasons_json
 
 NOW = datetime(2007, 1, 1, tzinfo=UTC)
 META = Meta("partners.kzlegal.assistance.v1", 1, 42, NOW)

@@ -183,7 +183,7 @@ def create_worker(spec: WorkerSpec) -> Worker:
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
-    watcher = UnregisteredTopics(spec.kafka, topics, registry, sink, clock)
+    watcher = UnregisteredTopics(spec.kafka, topics, registry, sink, clock, alerts.raise_alerts)
 
     @app.timer(WATCH_SECONDS)  # type: ignore[untyped-decorator]
     async def unregistered_topics() -> None:

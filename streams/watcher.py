@@ -15,22 +15,26 @@ an event) and sink (dead-letter table, then topic), and commits only after both 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from broker import clients
 from broker.settings import KafkaSettings
-from schemas.topics import Mandated
+from schemas.topics import Mandated, parse_topic
 from streams.batch import Batch
 from streams.clock import Clock
+from streams.signals import NO_MONTH, alert_id
 from streams.sink import Sink
-from streams.transform import Meta, Outcome, process, published_at
+from streams.transform import Meta, Outcome, Row, process, published_at
 
 log = logging.getLogger(__name__)
 
 GROUP = "partnerhub-unregistered"
+UNREGISTERED_TOPIC = "unregistered_topic"
 #: How often the watcher polls, and how soon a new topic is seen.
 WATCH_SECONDS = 1.0
 METADATA_MAX_AGE_MS = 2000
@@ -43,6 +47,22 @@ def unregistered_pattern(registered: Sequence[str]) -> str:
     return rf"^(?!(?:{known})$)partners\." if known else r"^partners\."
 
 
+def unregistered_alert(topic: str, now: datetime) -> Row:
+    """An alert that someone writes to a partner topic outside the registry (a partner system
+    misconfigured, or someone posing as a partner); raised again, it replaces itself."""
+    ref = parse_topic(topic)
+    return {
+        "alert_id": alert_id(UNREGISTERED_TOPIC, topic),
+        "alert_type": UNREGISTERED_TOPIC,
+        "raised_at": now,
+        "month": NO_MONTH,
+        "category": "",
+        "partners": [ref.partner_id] if ref else [],
+        "overlap": 0,
+        "details": json.dumps({"topic": topic}, sort_keys=True),
+    }
+
+
 class UnregisteredTopics:
     """Consumes the partner topics outside the registry and dead-letters their messages."""
 
@@ -53,12 +73,14 @@ class UnregisteredTopics:
         registry: Mapping[str, Mandated],
         sink: Sink,
         clock: Clock,
+        raise_alerts: Callable[[Sequence[Row]], Awaitable[None]],
     ) -> None:
         self._kafka = kafka
         self._pattern = unregistered_pattern(registered)
         self._registry = registry
         self._sink = sink
         self._clock = clock
+        self._raise_alerts = raise_alerts
         self._consumer: Any = None
         #: Topics seen so far and messages dead-lettered from them (for /status).
         self.topics: set[str] = set()
@@ -102,8 +124,10 @@ class UnregisteredTopics:
         if batch.facts:  # cannot happen: a topic outside the registry attributes nothing
             raise AssertionError(f"accepted an event on an unregistered topic: {batch.facts[0]}")
         await self._sink.write(batch)  # returns once stored and published
+        new = sorted({row["topic"] for row in batch.deadletters} - self.topics)
+        await self._raise_alerts([unregistered_alert(t, self._clock()) for t in new])
         await asyncio.to_thread(self._consumer.commit)
-        self.topics.update(row["topic"] for row in batch.deadletters)
+        self.topics.update(new)
         self.deadlettered += len(batch.deadletters)
         log.warning(
             "dead-lettered %d messages from topics outside the registry", len(batch.deadletters)

@@ -16,11 +16,20 @@ from broker import clients
 from broker.settings import KafkaSettings
 from broker.topics import sync_topics
 from schemas import refdata
+from streams.access import WarehouseAccess
+from streams.after_write import PublishDeadletters
+from streams.alerts import RaiseAlerts
 from streams.app import partner_topics
 from streams.metrics import WorkerMetrics
 from streams.sink import Sink
 from streams.transform import Row
-from streams.watcher import GROUP, UnregisteredTopics, unregistered_pattern
+from streams.watcher import (
+    GROUP,
+    UNREGISTERED_TOPIC,
+    UnregisteredTopics,
+    unregistered_pattern,
+)
+from streams.writer import WarehouseWriter
 from warehouse.client import EmbeddedWarehouse
 from warehouse.migrate import migrate
 
@@ -72,8 +81,18 @@ def test_unregistered_partner_and_unmandated_kind_are_dead_lettered(
     async def publish(rows: Sequence[Row]) -> None:
         published.extend(rows)
 
-    sink = Sink(lambda: EmbeddedWarehouse(wh_dir), publish, WorkerMetrics(), clock=lambda: NOW)
-    watcher = UnregisteredTopics(kafka, partner_topics(registry), registry, sink, lambda: NOW)
+    alerts: list[Row] = []
+
+    async def publish_alerts(rows: Sequence[Row]) -> None:
+        alerts.extend(rows)
+
+    metrics = WorkerMetrics()
+    access = WarehouseAccess(lambda: EmbeddedWarehouse(wh_dir))
+    sink = Sink(WarehouseWriter(access), (PublishDeadletters(publish),), metrics)
+    raising = RaiseAlerts(access, publish_alerts, metrics)
+    watcher = UnregisteredTopics(
+        kafka, partner_topics(registry), registry, sink, lambda: NOW, raising.raise_alerts
+    )
 
     async def until_all_seen() -> None:
         while watcher.deadlettered < len(sent):
@@ -81,12 +100,12 @@ def test_unregistered_partner_and_unmandated_kind_are_dead_lettered(
 
     try:
         asyncio.run(asyncio.wait_for(until_all_seen(), timeout=60))
-        stored = sink.read(
+        stored = access.read(
             lambda wh: wh.query("SELECT topic, codes FROM deadletters FINAL ORDER BY topic")
         )
     finally:
         watcher.close()
-        sink.close()
+        access.close()
 
     assert {row["topic"]: row["codes"][0] for row in stored} == {
         "partners.evilngo.assistance.v1": "unknown_partner",
@@ -95,6 +114,8 @@ def test_unregistered_partner_and_unmandated_kind_are_dead_lettered(
     }
     assert sorted(row["raw"] for row in published) == sorted(sent.values())
     assert watcher.topics == set(sent)
+    assert sorted(json.loads(a["details"])["topic"] for a in alerts) == sorted(sent)
+    assert {a["alert_type"] for a in alerts} == {UNREGISTERED_TOPIC}
     # committed once the dead letters were durable: the group's offsets cover every message
     consumer = clients.consumer(kafka, group_id=GROUP)
     try:

@@ -4,12 +4,15 @@ The broker may hold partner topics the registry does not define (Tansu creates a
 written to; a production broker refuses them with auto-creation off and ACLs). The worker's
 Faust agent subscribes to the registry's topics by name, and Faust cannot mix a pattern
 subscription with named ones, so this watcher runs beside it: its own kafka-python consumer
-(through ``broker.clients``), in its own group, subscribed to the *pattern* "``partners.``
-and not a registry topic". kafka-python matches the pattern against the broker's topic list
-on every metadata refresh, so a topic created later is picked up within
-:data:`METADATA_MAX_AGE_MS`. Each tick it polls what arrived, runs it through the worker's own
-transform (which says ``unknown_partner``, ``kind_not_mandated`` or why the message is not even
-an event) and sink (dead-letter table, then topic), and commits only after both are durable.
+(through ``broker.clients``). Every :data:`LIST_SECONDS` it lists the broker's topics and
+assigns itself every partition of those matching "``partners.`` and not a registry topic".
+(A group *pattern* subscription would be simpler, but a kafka-python consumer that joined its
+group while the pattern matched nothing is never assigned the topics that appear later, on
+Tansu at least.) Each tick it polls what arrived, runs it through the worker's own transform
+(which says ``unknown_partner``, ``kind_not_mandated`` or why the message is not even an event)
+and sink (dead-letter table, then topic), and commits the offsets under its group only after
+both are durable. Two workers both dead-letter such a message: the table keeps one row per
+(topic, partition, offset); the topic may carry it twice.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+from kafka import TopicPartition
 
 from broker import clients
 from broker.settings import KafkaSettings
@@ -37,7 +43,8 @@ GROUP = "partnerhub-unregistered"
 UNREGISTERED_TOPIC = "unregistered_topic"
 #: How often the watcher polls, and how soon a new topic is seen.
 WATCH_SECONDS = 1.0
-METADATA_MAX_AGE_MS = 2000
+#: How often the broker's topic list is read for new unregistered topics.
+LIST_SECONDS = 2.0
 MAX_RECORDS = 500
 
 
@@ -76,7 +83,9 @@ class UnregisteredTopics:
         raise_alerts: Callable[[Sequence[Row]], Awaitable[None]],
     ) -> None:
         self._kafka = kafka
-        self._pattern = unregistered_pattern(registered)
+        self._pattern = re.compile(unregistered_pattern(registered))
+        self._assigned: set[str] = set()
+        self._next_listing = 0.0
         self._registry = registry
         self._sink = sink
         self._clock = clock
@@ -88,28 +97,42 @@ class UnregisteredTopics:
 
     def _connected(self) -> Any:
         if self._consumer is None:
-            timings = self._kafka.timings
-            consumer = clients.consumer(
+            self._consumer = clients.consumer(
                 self._kafka,
-                group_id=GROUP,
+                group_id=GROUP,  # for committed offsets only: partitions are assigned here
                 auto_offset_reset="earliest",
-                metadata_max_age_ms=METADATA_MAX_AGE_MS,
-                session_timeout_ms=int(timings.session_timeout * 1000),
-                heartbeat_interval_ms=int(timings.heartbeat_interval * 1000),
                 max_poll_records=MAX_RECORDS,
                 # a 5 MB message must come through to be dead-lettered
                 fetch_max_bytes=64 * 1024 * 1024,
                 max_partition_fetch_bytes=16 * 1024 * 1024,
             )
-            consumer.subscribe(pattern=self._pattern)
-            self._consumer = consumer
         return self._consumer
+
+    def _assign_new_topics(self, consumer: Any) -> None:
+        """Assign every partition of the unregistered partner topics the broker has now."""
+        found = {t for t in consumer.topics() if self._pattern.match(t)}
+        if found <= self._assigned:
+            return
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in sorted(found)
+            for p in sorted(consumer.partitions_for_topic(topic) or ())
+        ]
+        consumer.assign(partitions)  # positions: committed offsets, else the earliest
+        self._assigned = found
+        log.warning("watching partner topics outside the registry: %s", sorted(found))
 
     def _poll(self) -> list[Outcome]:
         """What arrived since the last poll, as the worker's transform sees it (blocking)."""
+        consumer = self._connected()
+        if time.monotonic() >= self._next_listing:
+            self._assign_new_topics(consumer)
+            self._next_listing = time.monotonic() + LIST_SECONDS
+        if not self._assigned:
+            return []
         now = self._clock()
         outcomes: list[Outcome] = []
-        for records in self._connected().poll(timeout_ms=200).values():
+        for records in consumer.poll(timeout_ms=200).values():
             for r in records:
                 meta = Meta(r.topic, r.partition, r.offset, published_at(r.timestamp / 1000))
                 outcomes.append(process(r.value or b"", meta, self._registry, now=now))

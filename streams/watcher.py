@@ -39,7 +39,8 @@ from streams.transform import Meta, Outcome, Row, process, published_at
 
 log = logging.getLogger(__name__)
 
-GROUP = "partnerhub-unregistered"
+#: The watcher's consumer group (the worker's, ``broker.provision`` grants it).
+GROUP = "partnerhub-worker-unregistered"
 UNREGISTERED_TOPIC = "unregistered_topic"
 #: How often the watcher polls, and how soon a new topic is seen.
 WATCH_SECONDS = 1.0

@@ -127,3 +127,10 @@ def test_unregistered_partner_and_unmandated_kind_are_dead_lettered(
     finally:
         consumer.close()
     assert committed == len(sent)
+
+
+def test_the_watchers_group_is_one_the_worker_user_is_granted() -> None:
+    from broker.provision import worker_grants
+
+    granted = {(g.name, g.operation) for g in worker_grants("hub-worker") if g.resource == "group"}
+    assert {(GROUP, "READ"), (GROUP, "DESCRIBE")} <= granted

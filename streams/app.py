@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -37,7 +38,13 @@ from streams.publish import deadletter_message, topic_publisher
 from streams.settings import WorkerSettings
 from streams.signals import check_silent_partners
 from streams.sink import Sink
-from streams.status import lag_status, warehouse_status, worker_status
+from streams.status import (
+    StatusCache,
+    host_guard,
+    lag_status,
+    warehouse_status,
+    worker_status,
+)
 from streams.transform import Meta, Outcome, process, published_at
 from streams.watcher import WATCH_SECONDS, UnregisteredTopics
 from streams.writer import WarehouseWriter
@@ -98,6 +105,10 @@ def faust_options(kafka: KafkaSettings, worker: WorkerSettings, data_dir: Path) 
         "web_port": worker.web_port,
         "web_bind": worker.web_host,
         "web_host": worker.web_host,
+        # Faust's own pages (/router/, /table/) are not the hub's API; /router/key/ answered 500.
+        "web_router_enabled": False,
+        "web_tables_enabled": False,
+        "web_application_options": {"middlewares": [host_guard(worker.web_allowed_hosts)]},
     }
     if kafka.security_protocol.startswith("SASL"):
         options["broker_credentials"] = faust.SASLCredentials(
@@ -122,6 +133,16 @@ def meta_of(message: Any) -> Meta:
         offset=message.offset,
         published_at=published_at(message.timestamp),
     )
+
+
+def transform_all(
+    events: Sequence[Any], registry: Mapping[str, Partner], now: datetime
+) -> list[Outcome]:
+    """The outcome of every Faust event of a batch (pure; run in a thread by the agent)."""
+    return [
+        process(event.message.value or b"", meta_of(event.message), registry, now=now)
+        for event in events
+    ]
 
 
 @dataclass
@@ -164,10 +185,8 @@ def create_worker(spec: WorkerSpec) -> Worker:
         assert isinstance(stream, faust.Stream)  # take_events is on the class, not the protocol
         async for events in stream.take_events(size, within=within):
             now = clock()
-            outcomes: list[Outcome] = [
-                process(event.message.value or b"", meta_of(event.message), registry, now=now)
-                for event in events
-            ]
+            # In a thread: the event loop keeps answering /status and heartbeats meanwhile.
+            outcomes = await asyncio.to_thread(transform_all, events, registry, now)
             await sink.write(Batch.of(outcomes))
             # take_events acks `events` when this loop asks for the next batch.
 
@@ -195,20 +214,27 @@ def create_worker(spec: WorkerSpec) -> Worker:
     for task in spec.leader_tasks:
         _add_leader_task(app, task, access)
 
-    @app.page("/status")
-    async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+    cache = StatusCache()
+
+    @app.timer(settings.status_refresh_seconds)  # type: ignore[untyped-decorator]
+    async def measure_status() -> None:
         lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
             stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
         except WarehouseError as error:
             stored = {"error": str(error)}
+        cache.update(lag, stored, clock())
+
+    @app.page("/status")
+    async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         unregistered = {"topics": sorted(watcher.topics), "deadlettered": watcher.deadlettered}
         return web.json(
             {
                 "group": APP_ID,
-                "lag": lag,
+                "lag": cache.lag,
                 "worker": worker_status(metrics),
-                "warehouse": stored,
+                "warehouse": cache.warehouse,
+                "measured_at": cache.measured_at,
                 "unregistered_topics": unregistered,
             }
         )

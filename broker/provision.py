@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 #: The worker's consumer group: Faust uses the app id (``streams.app.APP_ID``) as group id.
 WORKER_GROUP = "partnerhub-worker"
+#: The group of the worker's watcher of partner topics outside the registry
+#: (``streams.watcher``): ``<group>-unregistered``.
+UNREGISTERED_GROUP_SUFFIX = "-unregistered"
 DEFAULT_WORKER_USER = "hub-worker"
 PARTNERS_PREFIX = "partners."
 HUB_PREFIX = "hub."
@@ -176,8 +179,11 @@ def worker_grants(user: str, group: str = WORKER_GROUP) -> list[Grant]:
         Grant(user, "topic", "prefixed", PARTNERS_PREFIX, "DESCRIBE"),
         Grant(user, "topic", "prefixed", HUB_PREFIX, "WRITE"),
         Grant(user, "topic", "prefixed", HUB_PREFIX, "DESCRIBE"),
-        Grant(user, "group", "literal", group, "READ"),
-        Grant(user, "group", "literal", group, "DESCRIBE"),
+        *(
+            Grant(user, "group", "literal", name, op)
+            for name in (group, f"{group}{UNREGISTERED_GROUP_SUFFIX}")
+            for op in ("READ", "DESCRIBE")
+        ),
         *(Grant(user, "topic", "prefixed", own, op) for op in ("READ", "WRITE", "DESCRIBE")),
     ]
 

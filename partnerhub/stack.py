@@ -37,6 +37,15 @@ from warehouse.migrate import migrate
 
 log = logging.getLogger(__name__)
 
+#: How long stopping the embedded stack waits for the worker to write what the broker holds.
+DRAIN_SECONDS = 60.0
+#: Said once when the embedded broker starts: what it does not keep, and what does.
+TANSU_WARNING = (
+    "Tansu, the embedded broker, keeps messages in memory only: what the worker has not yet "
+    "written is lost when it stops. For a durable broker: --broker kafka (Apache Kafka, "
+    "needs Java 17+ and Maven), --kafka HOST:PORT, or the production stack (docs/deploy.md)."
+)
+
 
 def child_env(settings: HubSettings) -> dict[str, str]:
     """The environment that gives a child process exactly these settings."""
@@ -197,12 +206,36 @@ class LocalStack:
         worker, self.worker = self.worker, None
         return None if worker is None else stop_process(worker, timeout)
 
-    def stop(self) -> None:
-        """Stop the worker, then the broker. Safe to call twice."""
+    def drain(self, timeout: float = DRAIN_SECONDS) -> int:
+        """Wait until the worker has written everything the broker holds on the registry's
+        topics; return how many messages are still unwritten when ``timeout`` runs out (0
+        when drained, or when there is no worker left to drain them)."""
+        from broker.lag import group_lag, wait_for_drain
+        from streams.app import APP_ID, partner_topics
+
+        if self.worker is None or self.worker.poll() is not None:
+            return 0
+        topics = partner_topics(self.settings.registry())
+        try:
+            wait_for_drain(self.settings.kafka, APP_ID, topics, timeout=timeout, poll=0.2)
+            return 0
+        except TimeoutError:
+            return sum(group_lag(self.settings.kafka, APP_ID, topics).values())
+
+    def stop(self, *, drain: bool = True) -> int:
+        """Stop the worker, then the broker; return the messages the embedded broker lost.
+
+        With the embedded broker (Tansu keeps messages in memory) the worker is first given
+        up to :data:`DRAIN_SECONDS` to write everything the broker holds, so that stopping
+        right after a burst loses nothing. Safe to call twice.
+        """
+        tansu = self.broker is not None and self.broker_kind == "tansu"
+        lost = self.drain() if drain and tansu else 0
         self.stop_worker()
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
+        return lost
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -31,7 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from schemas import refdata
-from schemas.reasons import InvalidEvent, reasons_from_error
+from schemas.reasons import InvalidEvent, Reason, bounded, reasons_from_error
 from schemas.vocabulary import (
     AGE_BRACKETS,
     CURRICULUM_AUDIENCES,
@@ -68,6 +69,30 @@ RFC3339 = re.compile(
 PARTNER_PATTERN = r"^[a-z0-9][a-z0-9_]{1,30}$"
 #: Upper bound on refs in one event: keeps a message small and a batch bounded.
 MAX_REFS = 5000
+
+# Bounds that match the storage (docs/contract.md, "Bounds"): every value the contract accepts
+# is stored exactly, and every sum the hub forms stays exact and finite.
+#: People in one sex/age cell of one event (the column is UInt32; a million is no operation's
+#: single activity, and ten cells times a million events still sum exactly in UInt64).
+MAX_COUNT = 1_000_000
+#: A revision is UInt32 in the warehouse: this is its maximum (Unix seconds fit until 2106).
+MAX_REVISION = 2**32 - 1
+#: Sessions of one training event, and cases of one durable-solutions event (UInt32 columns).
+MAX_SESSIONS = 100_000
+MAX_CASES = 1_000_000
+#: Floats: far below where a Float64 sum of a year of events loses whole units, and inside
+#: the roll-ups' Decimal(38, 6).
+MAX_HOURS = 1_000_000.0
+MAX_QUANTITY = 1e12
+MAX_USD = 1e10
+#: The earliest ``occurred_on``: the ``Date`` column holds 1970-01-01 to 2149-06-06, and the
+#: operation reports nothing older than this.
+EARLIEST_DAY = date(1990, 1, 1)
+#: How far after today a ``reported_at`` may be (a partner clock set wrong, a late export);
+#: year 9999 is refused. ``DateTime64(3)`` holds up to 2299.
+MAX_REPORT_AHEAD = timedelta(days=366)
+#: JSON Schema for "year 1990 or later" (a schema has no date comparison; the year's digits do).
+_FROM_1990 = r"^(199[0-9]|[2-9][0-9]{3})-"
 
 
 class _Strict(BaseModel):
@@ -106,7 +131,7 @@ OriginCode = Annotated[
     AfterValidator(_known_origin),
     Field(json_schema_extra={"enum": sorted(refdata.origins())}),
 ]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 def _rfc3339(value: object) -> object:
@@ -204,15 +229,15 @@ class Beneficiaries(_Strict):
 
 class AssistancePayload(_Strict):
     category: AssistanceCategory
-    quantity: float = Field(gt=0, allow_inf_nan=False)
+    quantity: float = Field(gt=0, le=MAX_QUANTITY, allow_inf_nan=False)
     unit: AssistanceUnit
-    value_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+    value_usd: float | None = Field(None, ge=0, le=MAX_USD, allow_inf_nan=False)
 
 
 class IncomeGenerationPayload(_Strict):
     activity: IncomeActivity
     stage: IncomeStage
-    amount_usd: float | None = Field(None, ge=0, allow_inf_nan=False)
+    amount_usd: float | None = Field(None, ge=0, le=MAX_USD, allow_inf_nan=False)
 
 
 SgbvServices = Annotated[
@@ -243,14 +268,14 @@ SgbvPayload = Annotated[SgbvCaseResponsePayload | SgbvOtherPayload, Field(discri
 class HivTrainingPayload(_Strict):
     audience: HivAudience
     topic: HivTopic
-    sessions: int = Field(ge=1)
-    hours: float = Field(gt=0, allow_inf_nan=False)
+    sessions: int = Field(ge=1, le=MAX_SESSIONS)
+    hours: float = Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)
 
 
 class DurableSolutionsPayload(_Strict):
     solution: Solution
     stage: SolutionStage
-    cases: int = Field(ge=1)
+    cases: int = Field(ge=1, le=MAX_CASES)
 
 
 def _curriculum_rule() -> dict[str, Any]:
@@ -269,8 +294,8 @@ class ProtectionTrainingPayload(_Strict):
 
     audience: ProtectionAudience
     topic: ProtectionTopic
-    sessions: int = Field(ge=1)
-    hours: float = Field(gt=0, allow_inf_nan=False)
+    sessions: int = Field(ge=1, le=MAX_SESSIONS)
+    hours: float = Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)
     #: The module is part of a university's or school's curriculum (taught every term).
     curriculum: bool = False
 
@@ -294,7 +319,7 @@ class RsdCaseworkPayload(_Strict):
     procedure: RsdProcedure
     instance: RsdInstance
     stage: RsdStage
-    cases: int = Field(ge=1)
+    cases: int = Field(ge=1, le=MAX_CASES)
 
 
 # --- envelope ------------------------------------------------------------------------------
@@ -319,10 +344,10 @@ class Envelope(_Strict):
 
     # maxLength: Python's re (jsonschema) lets "$" match before a trailing newline.
     event_id: Annotated[str, Field(pattern=UUID_PATTERN, json_schema_extra={"maxLength": 36})]
-    revision: int = Field(1, ge=1)
+    revision: int = Field(1, ge=1, le=MAX_REVISION)
     status: Status = Status.ACTIVE
     partner_id: Annotated[str, Field(pattern=PARTNER_PATTERN)]
-    occurred_on: date
+    occurred_on: Annotated[date, Field(json_schema_extra={"pattern": _FROM_1990})]
     reported_at: Timestamp
     region: RegionCode
     population_type: PopulationType
@@ -332,11 +357,23 @@ class Envelope(_Strict):
     @model_validator(mode="after")
     def _cross_field_rules(self, info: ValidationInfo) -> Envelope:
         today = _today(info)
+        if self.occurred_on < EARLIEST_DAY:
+            raise PydanticCustomError(
+                "implausible_date",
+                "occurred_on {day} is before {earliest}",
+                {"day": self.occurred_on.isoformat(), "earliest": EARLIEST_DAY.isoformat()},
+            )
         if self.occurred_on > today:
             raise PydanticCustomError(
                 "future_date",
                 "occurred_on {day} is after today ({today})",
                 {"day": self.occurred_on.isoformat(), "today": today.isoformat()},
+            )
+        if self.reported_at.date() > today + MAX_REPORT_AHEAD:
+            raise PydanticCustomError(
+                "future_timestamp",
+                "reported_at is more than {days} days after today ({today})",
+                {"days": MAX_REPORT_AHEAD.days, "today": today.isoformat()},
             )
         if self.reported_at.date() < self.occurred_on:
             raise PydanticCustomError(
@@ -506,7 +543,67 @@ def parse_event(raw: bytes | str | Mapping[str, Any], *, today: date | None = No
     """
     if isinstance(raw, Mapping):
         raw = json.dumps(raw)
+    else:
+        repeated = duplicate_keys(raw)
+        if repeated:
+            raise InvalidEvent(repeated)
     try:
         return _ANY.validate_json(raw, context={"today": today} if today else None)
     except ValidationError as error:
         raise InvalidEvent(reasons_from_error(error, tags=_TAGS)) from None
+
+
+class _Repeats(dict[str, Any]):
+    """A decoded JSON object that repeated some of its keys (``repeated``)."""
+
+    repeated: tuple[str, ...] = ()
+
+
+def _pairs_hook(found: list[bool]) -> Any:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        found.append(True)
+        counts = Counter(key for key, _ in pairs)
+        marked = _Repeats(obj)
+        marked.repeated = tuple(key for key, n in counts.items() if n > 1)
+        return marked
+
+    return hook
+
+
+def _repeats_in(value: Any, path: tuple[str, ...]) -> list[Reason]:
+    out: list[Reason] = []
+    if isinstance(value, dict):
+        for key in getattr(value, "repeated", ()):
+            out.append(
+                Reason(
+                    field=bounded(".".join((*path, key))),
+                    code="duplicate_key",
+                    message="a JSON object names this key more than once",
+                )
+            )
+        for key, item in value.items():
+            out += _repeats_in(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _repeats_in(item, (*path, str(index)))
+    return out
+
+
+def duplicate_keys(raw: bytes | str) -> list[Reason]:
+    """A ``duplicate_key`` reason for every key a JSON object of ``raw`` repeats.
+
+    JSON parsers disagree on a repeated key (first wins, last wins, error), so a message that
+    repeats ``partner_id`` or ``kind`` could mean one thing to its sender and another to the hub
+    (RFC 8259 section 4; I-JSON, RFC 7493, forbids it). The standard library's decoder reports
+    every object's pairs through ``object_pairs_hook``; pydantic's parser keeps the last value
+    silently. Not JSON at all: no reasons here (the contract's parser says why).
+    """
+    found: list[bool] = []
+    try:
+        tree = json.loads(raw, object_pairs_hook=_pairs_hook(found))
+    except (ValueError, RecursionError, TypeError):
+        return []
+    return sorted(_repeats_in(tree, ()), key=lambda r: r.field) if found else []

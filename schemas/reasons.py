@@ -45,7 +45,23 @@ CODES: dict[str, str] = {
     "partner_mismatch": "the event's partner_id differs from its topic's partner (spoofing)",
     "kind_mismatch": "the event's kind differs from its topic's kind",
     "kind_not_mandated": "the partner is not mandated for this kind of activity",
+    "implausible_date": "occurred_on is before 1990-01-01, older than the operation's records",
+    "future_timestamp": "reported_at is more than a year after today",
+    "duplicate_key": "a JSON object names the same key twice (which one counts is ambiguous)",
+    "unstorable": "the warehouse refused to store the message; the reason names its error code",
 }
+
+#: Longest field path or message a reason carries; longer ones are cut and say their length,
+#: so a reason never echoes unbounded input (a 600 KB region code, a 5 MB field name).
+MAX_REASON_TEXT = 200
+
+
+def bounded(text: str, limit: int = MAX_REASON_TEXT) -> str:
+    """``text``, or its first ``limit`` characters and its original length when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text)} characters)"
+
 
 _BY_PYDANTIC_TYPE: dict[str, str] = {
     "json_invalid": "invalid_json",
@@ -80,6 +96,8 @@ _BY_PYDANTIC_TYPE: dict[str, str] = {
 #: The field a whole-event rule is about, for rules that pydantic reports on the event itself.
 _FIELD_OF_RULE = {
     "future_date": "occurred_on",
+    "implausible_date": "occurred_on",
+    "future_timestamp": "reported_at",
     "reported_before_occurred": "reported_at",
     "origin_required": "origin",
 }
@@ -152,4 +170,4 @@ def _reason(detail: ErrorDetails, tags: frozenset[str]) -> Reason:
         field = field or _FIELD_OF_RULE.get(code, "")
     else:
         code = _BY_PYDANTIC_TYPE.get(kind, "wrong_type")
-    return Reason(field=field, code=code, message=detail["msg"])
+    return Reason(field=bounded(field), code=code, message=bounded(detail["msg"]))

@@ -73,3 +73,19 @@ class CheckDuplicateAssistance:
         written.alerts += await asyncio.to_thread(
             self._access.read, lambda wh: check_duplicate_assistance(wh, events, now)
         )
+
+
+class AlertUnstorable:
+    """Adds an ``unstorable_message`` alert for each message the warehouse refused (the writer
+    made it an ``unstorable`` dead letter), for :class:`streams.alerts.RaiseAlerts` to raise."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def run(self, written: Written) -> None:
+        from streams.unstorable import unstorable_alert
+
+        refused = [r for r in written.batch.deadletters if r["codes"][:1] == ["unstorable"]]
+        if refused:
+            now = self._clock()
+            written.alerts += [unstorable_alert(row, now) for row in refused]

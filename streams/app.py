@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -29,7 +29,7 @@ from broker.settings import KafkaSettings
 from schemas.refdata import Partner
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.access import WarehouseAccess
-from streams.after_write import CheckDuplicateAssistance, PublishDeadletters
+from streams.after_write import AlertUnstorable, CheckDuplicateAssistance, PublishDeadletters
 from streams.alerts import RaiseAlerts, alert_message
 from streams.batch import Batch
 from streams.clock import Clock, system_clock
@@ -38,8 +38,15 @@ from streams.publish import deadletter_message, topic_publisher
 from streams.settings import WorkerSettings
 from streams.signals import check_silent_partners
 from streams.sink import Sink
-from streams.status import lag_status, warehouse_status, worker_status
-from streams.transform import Meta, Outcome, process
+from streams.status import (
+    StatusCache,
+    host_guard,
+    lag_status,
+    warehouse_status,
+    worker_status,
+)
+from streams.transform import Meta, Outcome, process, published_at
+from streams.watcher import WATCH_SECONDS, UnregisteredTopics
 from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
 
@@ -98,6 +105,10 @@ def faust_options(kafka: KafkaSettings, worker: WorkerSettings, data_dir: Path) 
         "web_port": worker.web_port,
         "web_bind": worker.web_host,
         "web_host": worker.web_host,
+        # Faust's own pages (/router/, /table/) are not the hub's API; /router/key/ answered 500.
+        "web_router_enabled": False,
+        "web_tables_enabled": False,
+        "web_application_options": {"middlewares": [host_guard(worker.web_allowed_hosts)]},
     }
     if kafka.security_protocol.startswith("SASL"):
         options["broker_credentials"] = faust.SASLCredentials(
@@ -120,8 +131,18 @@ def meta_of(message: Any) -> Meta:
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        published_at=datetime.fromtimestamp(message.timestamp or 0, UTC),
+        published_at=published_at(message.timestamp),
     )
+
+
+def transform_all(
+    events: Sequence[Any], registry: Mapping[str, Partner], now: datetime
+) -> list[Outcome]:
+    """The outcome of every Faust event of a batch (pure; run in a thread by the agent)."""
+    return [
+        process(event.message.value or b"", meta_of(event.message), registry, now=now)
+        for event in events
+    ]
 
 
 @dataclass
@@ -133,6 +154,7 @@ class Worker:
     access: WarehouseAccess
     metrics: WorkerMetrics
     topics: list[str]
+    watcher: UnregisteredTopics
 
 
 def create_worker(spec: WorkerSpec) -> Worker:
@@ -152,9 +174,10 @@ def create_worker(spec: WorkerSpec) -> Worker:
     steps = (
         PublishDeadletters(topic_publisher(app.topic(DEADLETTER_TOPIC), deadletter_message)),
         CheckDuplicateAssistance(access, clock),
+        AlertUnstorable(clock),
         alerts,
     )
-    sink = Sink(WarehouseWriter(access), steps, metrics, after_failure=access.reconnect)
+    sink = Sink(WarehouseWriter(access, clock), steps, metrics, after_failure=access.reconnect)
     size, within = settings.batch_size, settings.batch_seconds
 
     @app.agent(app.topic(*topics), name="ingest")
@@ -162,10 +185,8 @@ def create_worker(spec: WorkerSpec) -> Worker:
         assert isinstance(stream, faust.Stream)  # take_events is on the class, not the protocol
         async for events in stream.take_events(size, within=within):
             now = clock()
-            outcomes: list[Outcome] = [
-                process(event.message.value or b"", meta_of(event.message), registry, now=now)
-                for event in events
-            ]
+            # In a thread: the event loop keeps answering /status and heartbeats meanwhile.
+            outcomes = await asyncio.to_thread(transform_all, events, registry, now)
             await sink.write(Batch.of(outcomes))
             # take_events acks `events` when this loop asks for the next batch.
 
@@ -181,25 +202,50 @@ def create_worker(spec: WorkerSpec) -> Worker:
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
+    watcher = UnregisteredTopics(spec.kafka, topics, registry, sink, clock, alerts.raise_alerts)
+
+    @app.timer(WATCH_SECONDS)  # type: ignore[untyped-decorator]
+    async def unregistered_topics() -> None:
+        try:
+            await watcher.run_once()
+        except Exception as error:  # the broker is away: the next tick tries again
+            log.warning("watching topics outside the registry: %s", error)
+
     for task in spec.leader_tasks:
         _add_leader_task(app, task, access)
 
-    @app.page("/status")
-    async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+    cache = StatusCache()
+
+    @app.timer(settings.status_refresh_seconds)  # type: ignore[untyped-decorator]
+    async def measure_status() -> None:
         lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
             stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
         except WarehouseError as error:
             stored = {"error": str(error)}
+        cache.update(lag, stored, clock())
+
+    @app.page("/status")
+    async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        unregistered = {"topics": sorted(watcher.topics), "deadlettered": watcher.deadlettered}
         return web.json(
-            {"group": APP_ID, "lag": lag, "worker": worker_status(metrics), "warehouse": stored}
+            {
+                "group": APP_ID,
+                "lag": cache.lag,
+                "worker": worker_status(metrics),
+                "warehouse": cache.warehouse,
+                "measured_at": cache.measured_at,
+                "unregistered_topics": unregistered,
+            }
         )
 
     @app.page("/metrics")
     async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         return web.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
 
-    return Worker(app=app, sink=sink, access=access, metrics=metrics, topics=topics)
+    return Worker(
+        app=app, sink=sink, access=access, metrics=metrics, topics=topics, watcher=watcher
+    )
 
 
 def _add_leader_task(app: faust.App, task: LeaderTask, reader: WarehouseReader) -> None:
@@ -223,4 +269,5 @@ def run_worker(spec: WorkerSpec, *, loglevel: str = "WARNING") -> None:
     try:
         runner.execute_from_commandline()
     finally:
+        worker.watcher.close()
         worker.access.close()

@@ -9,6 +9,11 @@ from datetime import datetime
 from streams.transform import Outcome, Row
 
 
+def place(row: Row) -> tuple[str, int, int]:
+    """Where a row's message came from: (topic, partition, offset)."""
+    return (row["topic"], row["partition"], row["offset"])
+
+
 @dataclass
 class Batch:
     """The rows of one batch of messages, by table."""
@@ -16,6 +21,9 @@ class Batch:
     facts: list[Row] = field(default_factory=list)
     refs: list[Row] = field(default_factory=list)
     deadletters: list[Row] = field(default_factory=list)
+    #: The bytes of each fact's message, by (topic, partition, offset): for a dead letter
+    #: should the warehouse refuse the fact.
+    originals: dict[tuple[str, int, int], bytes] = field(default_factory=dict)
 
     @classmethod
     def of(cls, outcomes: Sequence[Outcome]) -> Batch:
@@ -26,9 +34,36 @@ class Batch:
             if outcome.fact is not None:
                 batch.facts.append(outcome.fact)
                 batch.refs.extend(outcome.refs)
+                batch.originals[place(outcome.fact)] = outcome.raw
             elif outcome.deadletter is not None:
                 batch.deadletters.append(outcome.deadletter)
         return batch
+
+    def messages(self) -> list[Batch]:
+        """One batch per message: a fact with its refs, or a dead letter (isolation units)."""
+        refs: dict[tuple[str, str, int], list[Row]] = {}
+        for ref in self.refs:
+            refs.setdefault((ref["partner_id"], ref["event_id"], ref["revision"]), []).append(ref)
+        units = [
+            Batch(
+                facts=[fact],
+                refs=refs.get((fact["partner_id"], fact["event_id"], fact["revision"]), []),
+                originals={place(fact): self.originals.get(place(fact), b"")},
+            )
+            for fact in self.facts
+        ]
+        return units + [Batch(deadletters=[row]) for row in self.deadletters]
+
+    @classmethod
+    def merged(cls, parts: Sequence[Batch]) -> Batch:
+        """One batch of the rows of ``parts``, in order."""
+        out = cls()
+        for part in parts:
+            out.facts += part.facts
+            out.refs += part.refs
+            out.deadletters += part.deadletters
+            out.originals.update(part.originals)
+        return out
 
     def __len__(self) -> int:
         """Messages in the batch (refs are not messages)."""

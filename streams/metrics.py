@@ -36,6 +36,8 @@ RETRIES = "partnerhub_sink_retries_total"
 UNAVAILABLE = "partnerhub_sink_unavailable"
 ALERTS = "partnerhub_alerts_raised_total"
 LATENCY = "partnerhub_ingest_latency_seconds"
+FAILURES = "partnerhub_sink_failures_total"
+UNSTORABLE = "partnerhub_events_unstorable_total"
 
 #: name -> (type, help, label names). The single list of metric names.
 METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -50,6 +52,17 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     BATCH_SECONDS: ("gauge", "Seconds the last sink batch took to write.", ()),
     RETRIES: ("counter", "Sink write attempts that failed and were retried.", ()),
     UNAVAILABLE: ("gauge", "1 while the warehouse is unreachable, else 0.", ()),
+    FAILURES: (
+        "counter",
+        "Failed batch attempts, by kind: warehouse_unavailable, broker_unavailable (transient),"
+        " error (a refused statement that is not about the data: a bug). All are retried.",
+        ("kind",),
+    ),
+    UNSTORABLE: (
+        "counter",
+        "Messages the warehouse refused for their content: isolated and dead-lettered.",
+        (),
+    ),
     ALERTS: ("counter", "Coordination alerts raised, by type.", ("type",)),
     LATENCY: (
         "summary",
@@ -122,23 +135,31 @@ class WorkerMetrics:
         self._gauge = {n: m for n, m in made.items() if isinstance(m, Gauge)}
         self.latency = LatencyWindow(LATENCY, METRICS[LATENCY][1])
         self.registry.register(self.latency)
+        #: Why the batch in hand is being retried ("" while none is): a failure kind.
+        self.failing = ""
 
     def batch_written(self, batch: Batch, seconds: float, written_at: datetime) -> None:
         """Count a batch made durable in ``seconds``, its messages queryable at ``written_at``."""
         self._gauge[UNAVAILABLE].set(0)
+        self.failing = ""
         self._counter[BATCHES].inc()
         self._gauge[BATCH_SIZE].set(len(batch))
         self._gauge[BATCH_SECONDS].set(seconds)
         self._counter[ACCEPTED].inc(len(batch.facts))
         for row in batch.deadletters:
             self._counter[DEADLETTERED].labels(reason=row["codes"][0]).inc()
+            if row["codes"][0] == "unstorable":
+                self._counter[UNSTORABLE].inc()
         self.latency.observe(batch.latencies(written_at))
 
-    def attempt_failed(self) -> None:
-        """Count a failed attempt that will be retried; the warehouse is unavailable until a
-        batch gets through."""
+    def attempt_failed(self, kind: str = "warehouse_unavailable") -> None:
+        """Count a failed attempt that will be retried, by its kind
+        (:func:`streams.errors.failure_kind`); while it is ``warehouse_unavailable`` the
+        warehouse counts as unavailable until a batch gets through."""
         self._counter[RETRIES].inc()
-        self._gauge[UNAVAILABLE].set(1)
+        self._counter[FAILURES].labels(kind=kind).inc()
+        self._gauge[UNAVAILABLE].set(1 if kind == "warehouse_unavailable" else 0)
+        self.failing = kind
 
     def alerts_raised(self, types: Iterable[str]) -> None:
         for kind in types:

@@ -7,25 +7,14 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from streams.after_write import Publisher
+from streams.deadletter import deadletter_message
 from streams.transform import Row
 
 #: key, value, headers
 Message = tuple[bytes, bytes, list[tuple[str, bytes]]]
 
-
-def deadletter_message(row: Row) -> Message:
-    """The dead-letter topic's message for a dead-letter row: the original bytes, keyed by
-    partner, with where it came from and why it was rejected as headers."""
-    return (
-        row["partner_id"].encode(),
-        row["raw"],
-        [
-            ("x-hub-reasons", row["reasons"].encode()),
-            ("x-hub-topic", row["topic"].encode()),
-            ("x-hub-partition", str(row["partition"]).encode()),
-            ("x-hub-offset", str(row["offset"]).encode()),
-        ],
-    )
+#: The dead-letter topic's message for a dead-letter row, within the broker's limit.
+__all__ = ["Message", "deadletter_message", "topic_publisher"]
 
 
 def topic_publisher(topic: Any, message: Callable[[Row], Message]) -> Publisher:

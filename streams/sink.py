@@ -10,9 +10,9 @@ hold.
 The steps it composes are separate objects: the narrow writer (:mod:`streams.writer`), the
 after-write steps (:mod:`streams.after_write`, :mod:`streams.alerts`) and the metrics
 (:mod:`streams.metrics`). What kind of error failed an attempt is :func:`streams.errors.classify`'s
-call; today both kinds are retried as they are, a data error being a bug to fix with the batch
-un-acked rather than a reason to lose it. (A policy that splits a rejected batch to isolate and
-dead-letter its offending messages would act on ``ErrorKind.DATA`` here.)
+call. The writer itself isolates what the warehouse refuses for its content (it splits the
+batch and dead-letters the refused messages as ``unstorable``), so what reaches the retry here
+is transient, or a bug: retried with the batch un-acked rather than a reason to lose it.
 """
 
 from __future__ import annotations
@@ -27,11 +27,10 @@ from tenacity import RetryCallState
 
 from streams.after_write import AfterWrite, run_steps
 from streams.batch import Batch
-from streams.errors import ErrorKind, classify
+from streams.errors import ErrorKind, classify, failure_kind
 from streams.metrics import WorkerMetrics
 from streams.retry import RetryPolicy
 from streams.writer import BatchWriter
-from warehouse.client import WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +81,15 @@ class Sink:
                 wait,
                 exc_info=error,
             )
-        else:
-            expected = isinstance(error, WarehouseUnavailable)  # no traceback for an outage
-            log.warning(
-                "sink write failed (%s); retrying in %.1f s",
+        elif failure_kind(error) == "error":  # not an outage: a bug, with its traceback
+            log.error(
+                "sink write failed, not for an outage (%s); retrying in %.1f s, its messages "
+                "stay un-acked",
                 error,
                 wait,
-                exc_info=None if expected else error,
+                exc_info=error,
             )
-        self._metrics.attempt_failed()
+        else:
+            log.warning("sink write failed (%s); retrying in %.1f s", error, wait)
+        self._metrics.attempt_failed(failure_kind(error))
         await asyncio.to_thread(self._after_failure)  # may wait for a read to finish

@@ -50,10 +50,24 @@ class Outcome:
     refs: list[Row] = field(default_factory=list)
     deadletter: Row | None = None
     reasons: tuple[Reason, ...] = ()
+    #: The message's bytes, kept for a dead letter should the warehouse refuse the fact.
+    raw: bytes = b""
 
     @property
     def accepted(self) -> bool:
         return self.fact is not None
+
+
+#: Broker timestamps outside this range (a producer may set any CreateTime) are stored as the
+#: epoch: ``DateTime64(3)`` refuses them, and Python cannot represent some of them.
+_LATEST_TIMESTAMP = datetime(2299, 12, 31, tzinfo=UTC).timestamp()
+
+
+def published_at(timestamp: float | None) -> datetime:
+    """A message's broker timestamp (seconds) as an aware datetime the warehouse can hold."""
+    if timestamp is None or not 0 <= timestamp <= _LATEST_TIMESTAMP:
+        timestamp = 0
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def process(
@@ -71,7 +85,7 @@ def process(
     reasons = check_attribution(event, meta.topic, registry)
     if reasons:
         return _rejected(raw, meta, tuple(reasons), now)
-    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now))
+    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now), raw=raw)
 
 
 def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Outcome:

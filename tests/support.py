@@ -25,7 +25,7 @@ from schemas.topics import Mandated
 from streams.batch import Batch
 from streams.settings import WorkerSettings
 from streams.transform import Meta, process
-from streams.writer import write_batch
+from streams.writer import write_isolated
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.migrate import migrate
 
@@ -179,5 +179,5 @@ def ingest_messages(
             for i, (topic, value) in enumerate(messages[start : start + batch_size])
         ]
         batch = Batch.of(outcomes)
-        write_batch(wh, batch)
+        write_isolated(wh, batch, now)
     return batch

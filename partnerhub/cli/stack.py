@@ -6,6 +6,7 @@ import signal
 import threading
 from datetime import UTC, datetime, time
 from pathlib import Path
+from time import monotonic
 from types import FrameType
 from typing import Any
 
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from broker.apache_kafka import KafkaNotInstalled
 from partnerhub.cli.common import CliError, console, settings
-from partnerhub.stack import BrokerKind, LocalStack, reset_folder
+from partnerhub.stack import TANSU_WARNING, BrokerKind, LocalStack, reset_folder
 
 #: ``--broker``: what each embedded broker guarantees is in the README's quick start.
 BROKER_HELP = (
@@ -39,6 +40,10 @@ def _start(stack: LocalStack) -> None:
             stack.start()
     except KafkaNotInstalled as error:
         raise CliError(f"--broker kafka: {error}") from None
+
+
+#: A worker that dies more often than this in a minute is not restarted by ``up``.
+MAX_RESTARTS_A_MINUTE = 3
 
 
 def _stop_on_signals() -> threading.Event:
@@ -75,6 +80,9 @@ def up(
     stack = LocalStack(
         hub, external_kafka=bool(kafka), broker=_broker_kind(broker), kafka_port=kafka_port
     )
+    if stack.broker_kind == "tansu" and not kafka:
+        console.print(f"[yellow]{TANSU_WARNING}[/]", soft_wrap=True)
+    restarts: list[float] = []
     try:
         _start(stack)
         console.print(f"[bold green]Partner Hub is up[/] (data in {hub.data_dir})")
@@ -95,14 +103,24 @@ def up(
         console.print("Ctrl-C stops everything.")
         while not stop.wait(0.5):
             if stack.worker is not None and stack.worker.poll() is not None:
-                raise CliError(
-                    f"the worker exited with {stack.worker.returncode}; "
-                    f"see {stack.logs / 'worker.log'}"
-                )
+                # The broker keeps what the worker had not written: start another worker
+                # rather than stop the broker with it (and lose all that on Tansu).
+                code = stack.worker.returncode
+                restarts = [t for t in restarts if t > monotonic() - 60] + [monotonic()]
+                if len(restarts) > MAX_RESTARTS_A_MINUTE:
+                    raise CliError(
+                        f"the worker exited with {code} {len(restarts)} times within a minute; "
+                        f"see {stack.logs / 'worker.log'}"
+                    )
+                console.print(f"[red]the worker exited with {code}[/]; starting it again")
+                stack.start_worker()
     finally:
-        with console.status("stopping ..."):
-            stack.stop()
-    console.print("stopped")
+        with console.status("stopping: the worker writes what the broker holds, then stops ..."):
+            lost = stack.stop()
+    if lost:
+        console.print(f"[red]stopped; {lost:,} messages were not written and are lost[/]")
+    else:
+        console.print("stopped")
 
 
 def demo(
@@ -136,6 +154,8 @@ def demo(
     )
     stop = _stop_on_signals()
     stack = LocalStack(hub, broker=_broker_kind(broker))
+    if stack.broker_kind == "tansu":
+        console.print(f"[yellow]{TANSU_WARNING}[/]", soft_wrap=True)
     try:
         _start(stack)
         broker_pid = stack.broker.pid if stack.broker else "-"

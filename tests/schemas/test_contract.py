@@ -37,6 +37,9 @@ TOPIC_CODES = {
     "kind_mismatch",
     "kind_not_mandated",
 }
+#: Codes no decoded example can carry: a repeated key is gone once a file is decoded, and the
+#: warehouse's refusal is the sink's (tests/schemas/test_bounds.py, tests/streams/test_isolate.py).
+NOT_IN_A_DECODED_EXAMPLE = {"duplicate_key", "unstorable"}
 
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.json"))
@@ -126,7 +129,7 @@ def test_examples_cover_every_code_the_models_emit() -> None:
     tagged = {json.loads(p.read_text(encoding="utf-8"))["expect"]["code"] for p in INVALID}
     if RAW:
         tagged.add("invalid_json")
-    assert tagged == set(CODES) - TOPIC_CODES
+    assert tagged == set(CODES) - TOPIC_CODES - NOT_IN_A_DECODED_EXAMPLE
 
 
 def test_partner_docs_list_every_reason_code() -> None:

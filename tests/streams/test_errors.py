@@ -14,7 +14,11 @@ from warehouse.client import StatementFailed, WarehouseUnavailable
         (WarehouseUnavailable("server down"), ErrorKind.TRANSIENT),
         (StatementFailed("Code: 53. type mismatch"), ErrorKind.DATA),
         (ValueError("insert into facts, column region: bad value"), ErrorKind.DATA),
-        (TypeError("cannot convert"), ErrorKind.DATA),
+        # Only what the warehouse says is about the data: a bare TypeError or a refused
+        # statement that is not about values is a bug, retried, never dead-lettered.
+        (TypeError("cannot convert"), ErrorKind.TRANSIENT),
+        (StatementFailed("Code: 62. Syntax error"), ErrorKind.TRANSIENT),
+        (StatementFailed("Code: 321. value out of range of data type"), ErrorKind.DATA),
         (ConnectionError("broker went away"), ErrorKind.TRANSIENT),
         (RuntimeError("anything else"), ErrorKind.TRANSIENT),
     ],

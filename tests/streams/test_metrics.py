@@ -22,6 +22,8 @@ EXPOSED = {
     "partnerhub_sink_unavailable": ("gauge", ()),
     "partnerhub_alerts_raised_total": ("counter", ("type",)),
     "partnerhub_ingest_latency_seconds": ("summary", ()),
+    "partnerhub_sink_failures_total": ("counter", ("kind",)),
+    "partnerhub_events_unstorable_total": ("counter", ()),
 }
 
 
@@ -99,6 +101,9 @@ def test_status_shows_the_same_figures() -> None:
         "last_batch_seconds": 0.5,
         "sink_retries": 2,
         "warehouse_unavailable": False,
+        "failing": "",  # the last batch got through
+        "failures_by_kind": {"warehouse_unavailable": 2},
+        "unstorable": 0,
         "latency_seconds": {"p50": 4.0, "p90": 10.0, "p99": 10.0},
     }
 

@@ -106,9 +106,10 @@ def test_cancelling_the_worker_ends_the_retries_without_counting_a_batch(wh: War
     assert count(wh, "facts") == 0
 
 
-def test_a_rejected_batch_is_retried_too_and_logged_as_rejected(
+def test_a_refused_statement_not_about_the_data_is_retried_and_logged_as_an_error(
     wh: Warehouse, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # (A refusal about the data is isolated by the writer: tests/streams/test_isolate.py.)
     flaky = FlakyWarehouse(wh, failures=1, error=StatementFailed)
     sink, metrics = sink_over(flaky, RetryPolicy(sleep=Waits()))
 
@@ -119,7 +120,7 @@ def test_a_rejected_batch_is_retried_too_and_logged_as_rejected(
     assert metrics.value(RETRIES) == 1
     (record,) = caplog.records
     assert record.levelno == logging.ERROR
-    assert "rejected a batch" in record.getMessage()
+    assert "not for an outage" in record.getMessage()
 
 
 def test_an_empty_batch_touches_nothing() -> None:

@@ -1,0 +1,59 @@
+"""Rows for a message the warehouse refused although it passed the contract (pure).
+
+Such a message is a hub bug or a bound the contract lacks, never the partner's fault alone: it
+is dead-lettered with reason ``unstorable`` and the warehouse's error code, and an alert tells
+the hub's operators (``unstorable_message``), so that one message never stalls every partner.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from schemas.reasons import Reason, bounded
+from streams.isolate import Refusal
+from streams.signals import NO_MONTH, alert_id
+from streams.transform import Meta, Row, deadletter_row
+
+UNSTORABLE_MESSAGE = "unstorable_message"
+
+
+def unstorable_reason(refusal: Refusal) -> Reason:
+    """The ``unstorable`` reason, naming the warehouse's error code and (bounded) message."""
+    return Reason(
+        field="",
+        code="unstorable",
+        message=bounded(f"warehouse error {refusal.code}: {refusal.message}"),
+    )
+
+
+def unstorable_deadletter(fact: Row, raw: bytes, refusal: Refusal, now: datetime) -> Row:
+    """The dead-letter row of the message behind a refused fact row."""
+    meta = Meta(fact["topic"], fact["partition"], fact["offset"], fact["published_at"])
+    return deadletter_row(raw, meta, (unstorable_reason(refusal),), now)
+
+
+def unstorable_alert(deadletter: Row, now: datetime) -> Row:
+    """An alert row for one unstorable dead letter; its id is the message's place, so raising
+    it again (a batch replayed) replaces it. The error is its ``unstorable`` reason's."""
+    where = (deadletter["topic"], deadletter["partition"], deadletter["offset"])
+    reasons = json.loads(deadletter["reasons"])
+    error = next((r["message"] for r in reasons if r["code"] == "unstorable"), "")
+    return {
+        "alert_id": alert_id(UNSTORABLE_MESSAGE, *where),
+        "alert_type": UNSTORABLE_MESSAGE,
+        "raised_at": now,
+        "month": NO_MONTH,
+        "category": "",
+        "partners": [deadletter["partner_id"]] if deadletter["partner_id"] else [],
+        "overlap": 0,
+        "details": json.dumps(
+            {
+                "topic": where[0],
+                "partition": where[1],
+                "offset": where[2],
+                "error": error,
+            },
+            sort_keys=True,
+        ),
+    }

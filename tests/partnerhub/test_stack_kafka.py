@@ -77,7 +77,7 @@ def test_a_restart_loses_nothing_acknowledged(tmp_path: Path) -> None:
     data, log = tmp_path / "hub", tmp_path / "up.log"
     sim = simulate(
         SimulationSpec(
-            start="2006-01", end="2006-06", events=8000, seed=13, duplicates=0.03, invalid=0.02
+            start="2006-01", end="2006-03", events=3000, seed=13, duplicates=0.03, invalid=0.02
         )
     )
     topics = partner_topics(partners())

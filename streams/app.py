@@ -73,6 +73,8 @@ class WorkerSpec:
     registry: Mapping[str, Partner]
     data_dir: Path
     open_warehouse: Callable[[], Warehouse]
+    #: The hub's secret that re-keys beneficiary refs at intake (``disclosure.keys``).
+    ref_key: bytes
     clock: Clock = system_clock
     leader_tasks: Sequence[LeaderTask] = field(default=())
 
@@ -163,7 +165,13 @@ def create_worker(spec: WorkerSpec) -> Worker:
         async for events in stream.take_events(size, within=within):
             now = clock()
             outcomes: list[Outcome] = [
-                process(event.message.value or b"", meta_of(event.message), registry, now=now)
+                process(
+                    event.message.value or b"",
+                    meta_of(event.message),
+                    registry,
+                    now=now,
+                    ref_key=spec.ref_key,
+                )
                 for event in events
             ]
             await sink.write(Batch.of(outcomes))

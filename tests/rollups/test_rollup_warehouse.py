@@ -277,7 +277,7 @@ def test_a_late_correction_makes_version_2_with_the_change_recorded(
         (topic, json.dumps(corrected).encode()),
         (sgbv_topic, json.dumps(retracted).encode()),
     ]
-    ingest_messages(wh, messages, simulation().spec.partners, now=LATE)
+    ingest_messages(wh, messages, simulation().spec.partners, now=LATE, ref_key=b"test-hub-secret")
 
     v2 = run(wh, hub, "2006-03", LATE + timedelta(hours=1), tmp_path / "v2")
     assert v2.created
@@ -319,7 +319,7 @@ def test_rows_of_a_run_that_died_before_its_version_row_are_never_read(
     wh.insert("rollup_rows", columnar("rollup_rows", ROW_COLUMNS, [orphan]))
     topic, body = march_event("income_generation")
     ingest_messages(wh, [(topic, json.dumps(revision_2(body, status="retracted")).encode())],
-                    simulation().spec.partners, now=LATE)  # fmt: skip
+                    simulation().spec.partners, now=LATE, ref_key=b"test-hub-secret")  # fmt: skip
     v2 = run(wh, hub, "2006-03", LATE, None)
     assert v2.version.version == 2
     stored = version_rows(wh, v2.version)
@@ -352,7 +352,7 @@ def test_the_schedule_makes_first_versions_when_due_and_new_ones_after_correctio
     assert due(datetime(2006, 5, 6, tzinfo=UTC)) == [("2006-04", 1, True)]
     topic, body = march_event("durable_solutions")
     ingest_messages(wh, [(topic, json.dumps(revision_2(body, status="retracted")).encode())],
-                    simulation().spec.partners, now=LATE)  # fmt: skip
+                    simulation().spec.partners, now=LATE, ref_key=b"test-hub-secret")  # fmt: skip
     assert due(LATE + timedelta(hours=1)) == [("2006-03", 2, True)]
     assert (out / "2006-03" / "rollup-2006-03-v2.csv").exists()
     assert due(LATE + timedelta(hours=2)) == []

@@ -43,7 +43,7 @@ def outcome(body: Mapping[str, Any] | bytes, offset: int, partner: str = "kzlega
     """What the worker's transform makes of one message on ``partner``'s assistance topic."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     meta = Meta(f"partners.{partner}.assistance.v1", 0, offset, PUBLISHED)
-    return process(raw, meta, partners(), now=NOW)
+    return process(raw, meta, partners(), now=NOW, ref_key=b"test-hub-secret")
 
 
 def mixed_batch() -> Batch:

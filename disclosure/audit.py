@@ -44,7 +44,9 @@ def unknowns(domain: Domain, tied: Collection[str]) -> list[Unknown]:
             incidents = domain.incidents if activity == CASE_RESPONSE else ("",)
             for incident in incidents:
                 for population in domain.populations:
-                    out += [Unknown(region, activity, incident, population, c) for c in domain.cells]
+                    out += [
+                        Unknown(region, activity, incident, population, c) for c in domain.cells
+                    ]
                     if activity not in tied:
                         out.append(Unknown(region, activity, incident, population))
     return out
@@ -64,7 +66,7 @@ class _Columns:
         self.events = np.where(is_tied, has_cell, ~has_cell)
 
     def mask(self, key: FigureKey) -> np.ndarray:
-        out = (self.events if key.measure == EVENTS else self.persons).copy()
+        out: np.ndarray = (self.events if key.measure == EVENTS else self.persons).copy()
         for name, column in self.values.items():
             wanted = key.value_of(name)
             if wanted:

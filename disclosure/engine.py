@@ -71,7 +71,8 @@ def tied_activities(records: Iterable[Record], domain: Domain) -> frozenset[str]
     a reader may know that rule, so the audit assumes it wherever the data allow it."""
     rows = list(records)
     return frozenset(
-        a for a in domain.activities
+        a
+        for a in domain.activities
         if all(r.events == sum(r.cells) for r in rows if r.activity == a)
     )
 
@@ -106,7 +107,9 @@ class _Pattern:
             if key in children:
                 tier = 0 if parent.place not in self.withheld else 1
                 tiers[tier] += [c for c in children if shown(c)]
-        tiers.append([k for k in self.exact if k.measure == key.measure and shown(k) and _overlaps(k, key)])
+        tiers.append(
+            [k for k in self.exact if k.measure == key.measure and shown(k) and _overlaps(k, key)]
+        )
         for candidates in tiers:
             if candidates:
                 best = min(candidates, key=lambda k: (self.exact[k], k))
@@ -145,8 +148,13 @@ def publish_sgbv(
     figures = {k: (None if k.place in pattern.withheld else v) for k, v in exact.items()}
     log.info(
         "SGBV %s: %d figures, %d withheld (%d below %d), %d audits, %.2f s",
-        month, len(figures), sum(v is None for v in figures.values()), len(sensitive),
-        threshold, solves, time.perf_counter() - started,
+        month,
+        len(figures),
+        sum(v is None for v in figures.values()),
+        len(sensitive),
+        threshold,
+        solves,
+        time.perf_counter() - started,
     )
     return SgbvPublication(month, threshold, domain, figures)
 

@@ -185,7 +185,6 @@ def parent_groups(keys: Sequence[FigureKey]) -> list[tuple[FigureKey, list[Figur
             added = set(fixed) - parent_fixed
             if not parent_fixed <= set(fixed) or len(added) != 1:
                 continue
-            (dimension,) = added
             if child_table == "incident" and parent.activity != CASE_RESPONSE:
                 continue
             if child_table == "incident" and parent.table != "activity":

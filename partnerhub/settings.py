@@ -82,6 +82,7 @@ class HubSettings(BaseSettings):
             sgbv_threshold=self.sgbv_threshold,
             after_days=self.worker.rollup_after_days,
             folder=self.data_dir / "rollups",
+            hub_key=self.hub_key(),
         )
 
     def dashboard_context(self) -> Context:

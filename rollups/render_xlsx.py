@@ -47,6 +47,8 @@ def _line(month: str, row: PublishedRow) -> list[Any]:
             out.append("|".join(row.units))
         elif column in KEY:
             out.append(row.field(column))
+        elif column in row.omitted:
+            out.append(None)
         else:
             out.append(cell_value(row.values[column]))
     return out
@@ -70,7 +72,7 @@ def _summary(sheet: Worksheet, report: Report) -> None:
     info = [
         ("Version", report.version),
         ("Created", report.created_at.isoformat()),
-        ("Checksum (SHA-256 of the exact CSV)", report.checksum),
+        ("Checksum (SHA-256 of the published CSV)", report.checksum),
         ("Newest fact arrived", facts),
         ("Previous version", report.previous if report.previous is not None else "none"),
         (

@@ -90,7 +90,9 @@ def test_host_community_has_empty_origin_and_sgbv_keeps_services_sorted() -> Non
         },
     )
     del event["origin"], event["beneficiary_refs"]
-    outcome = process(encode(event), meta("partners.wcc_almaty.sgbv.v1"), partners(), now=NOW, ref_key=REF_KEY)
+    outcome = process(
+        encode(event), meta("partners.wcc_almaty.sgbv.v1"), partners(), now=NOW, ref_key=REF_KEY
+    )
 
     assert outcome.fact is not None, outcome.reasons
     assert outcome.fact["origin"] == ""
@@ -136,7 +138,13 @@ def test_rejected_message_becomes_a_deadletter_with_its_reason(
 
 def test_a_message_from_an_unregistered_partner_topic_is_rejected() -> None:
     event = assistance(partner_id="ghost_ngo")
-    outcome = process(encode(event), meta("partners.ghost_ngo.assistance.v1"), partners(), now=NOW, ref_key=REF_KEY)
+    outcome = process(
+        encode(event),
+        meta("partners.ghost_ngo.assistance.v1"),
+        partners(),
+        now=NOW,
+        ref_key=REF_KEY,
+    )
 
     assert outcome.deadletter is not None
     assert outcome.deadletter["codes"] == ["unknown_partner"]

@@ -53,14 +53,18 @@ def unknowns(domain: Domain, tied: Collection[str]) -> list[Unknown]:
 
 
 class _Columns:
-    """The unknowns' attributes as arrays, so a figure's unknowns are one vectorised mask."""
+    """The unknowns' attributes as integer-coded arrays, so a figure's unknowns are one
+    vectorised mask."""
 
     def __init__(self, everything: Sequence[Unknown], tied: Collection[str]) -> None:
-        self.values: dict[str, np.ndarray] = {
-            name: np.array([getattr(u, name) for u in everything], dtype=object)
-            for name in ("region", "activity", "incident", "population", "cell")
-        }
-        has_cell = self.values["cell"] != ""
+        self.codes: dict[str, dict[str, int]] = {}
+        self.values: dict[str, np.ndarray] = {}
+        for name in ("region", "activity", "incident", "population", "cell"):
+            column = [getattr(u, name) for u in everything]
+            codes = {v: i for i, v in enumerate(sorted(set(column)))}
+            self.codes[name] = codes
+            self.values[name] = np.array([codes[v] for v in column], dtype=np.int32)
+        has_cell = np.array([bool(u.cell) for u in everything], dtype=bool)
         is_tied = np.array([u.activity in tied for u in everything], dtype=bool)
         self.persons = has_cell
         self.events = np.where(is_tied, has_cell, ~has_cell)
@@ -70,16 +74,21 @@ class _Columns:
         for name, column in self.values.items():
             wanted = key.value_of(name)
             if wanted:
-                out &= column == wanted
+                code = self.codes[name].get(wanted)
+                if code is None:
+                    return np.zeros_like(out)
+                out &= column == code
         return out
 
 
 @dataclass(frozen=True)
 class Range:
-    """The values a withheld figure can take given everything published."""
+    """The values a withheld figure can take given everything published; ``binding``: the
+    published figures whose equations set the bound that fails to protect (if any)."""
 
     low: float
     high: float  # inf when unbounded
+    binding: tuple[FigureKey, ...] = ()
 
     def protects(self, threshold: int) -> bool:
         """Whether a reader can tell neither "none" from "some" nor "fewer than the threshold"
@@ -87,45 +96,72 @@ class Range:
         return self.low <= TOLERANCE and self.high >= threshold - TOLERANCE
 
 
+class Model:
+    """The microdata model of one month: every figure's unknowns, computed once."""
+
+    def __init__(self, domain: Domain, tied: Collection[str] = ()) -> None:
+        self.columns = _Columns(unknowns(domain, frozenset(tied)), frozenset(tied))
+        self._masks: dict[FigureKey, np.ndarray] = {}
+
+    def mask(self, key: FigureKey) -> np.ndarray:
+        found = self._masks.get(key)
+        if found is None:
+            found = self._masks[key] = self.columns.mask(key)
+        return found
+
+    def system(self, published: Mapping[FigureKey, int]) -> System:
+        return System(published, self)
+
+
 class System:
     """The published equations of one month, ready to bound any figure."""
 
-    def __init__(
-        self,
-        published: Mapping[FigureKey, int],
-        domain: Domain,
-        tied: Collection[str] = (),
-    ) -> None:
-        everything = unknowns(domain, frozenset(tied))
-        columns = _Columns(everything, frozenset(tied))
-        free = np.ones(len(everything), dtype=bool)
+    def __init__(self, published: Mapping[FigureKey, int], model: Model) -> None:
+        free = np.ones(len(model.columns.persons), dtype=bool)
         for key, value in published.items():
             if value == 0:
-                free &= ~columns.mask(key)
-        self._columns = columns
+                free &= ~model.mask(key)
+        self._model = model
         self._free = free
         rows = [(k, v) for k, v in published.items() if v != 0]
-        dense = np.array([columns.mask(k)[free] for k, _ in rows], dtype=float)
+        self._keys = [k for k, _ in rows]
+        dense = np.array([model.mask(k)[free] for k, _ in rows], dtype=float)
         self._matrix = csr_matrix(dense.reshape(len(rows), int(free.sum())))
         self._rhs = np.array([float(v) for _, v in rows])
 
-    def bounds(self, key: FigureKey) -> Range:
-        """The minimum and maximum of ``key`` over every table consistent with the equations."""
-        objective = self._columns.mask(key)[self._free].astype(float)
+    def bounds(self, key: FigureKey, threshold: int | None = None) -> Range:
+        """The minimum and maximum of ``key`` over every table consistent with the equations;
+        with ``threshold``, also the equations that bind a bound that does not protect."""
+        objective = self._model.mask(key)[self._free].astype(float)
         if not objective.any():
             return Range(0.0, 0.0)
-        low = self._solve(objective)
-        high = self._solve(-objective)
-        return Range(0.0 if low is None else low, float("inf") if high is None else -high)
+        low, low_duals = self._solve(objective)
+        high, high_duals = self._solve(-objective)
+        low_value = 0.0 if low is None else low
+        high_value = float("inf") if high is None else -high
+        binding: list[FigureKey] = []
+        if threshold is not None:
+            if low_value > TOLERANCE:
+                binding += self._binding(low_duals)
+            if high_value < threshold - TOLERANCE:
+                binding += self._binding(high_duals)
+        return Range(low_value, high_value, tuple(binding))
 
-    def _solve(self, objective: np.ndarray) -> float | None:
-        """The LP's optimum, None when unbounded; ValueError when the equations disagree."""
-        kwargs = {}
-        if self._matrix.shape[0]:
-            kwargs = {"A_eq": self._matrix, "b_eq": self._rhs}
-        result = linprog(objective, bounds=(0, None), method="highs", **kwargs)
+    def _binding(self, duals: np.ndarray | None) -> list[FigureKey]:
+        if duals is None:
+            return []
+        return [self._keys[i] for i in np.flatnonzero(np.abs(duals) > TOLERANCE)]
+
+    def _solve(self, objective: np.ndarray) -> tuple[float | None, np.ndarray | None]:
+        """The LP's optimum (None when unbounded) and the equations' duals; ValueError when
+        the equations disagree."""
+        if not self._matrix.shape[0]:
+            return (0.0, None) if (objective >= 0).all() else (None, None)
+        result = linprog(
+            objective, A_eq=self._matrix, b_eq=self._rhs, bounds=(0, None), method="highs"
+        )
         if result.status == 3:
-            return None
+            return None, None
         if result.status != 0:
             raise ValueError(f"the published SGBV figures are inconsistent: {result.message}")
-        return float(result.fun)
+        return float(result.fun), np.asarray(result.eqlin.marginals)

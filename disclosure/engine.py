@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from disclosure.audit import Range, System
+from disclosure.audit import Model, Range
 from disclosure.grain import (
     MEASURES,
     PERSONS,
@@ -96,20 +96,25 @@ class _Pattern:
     def published(self) -> dict[FigureKey, int]:
         return {k: v for k, v in self.exact.items() if k.place not in self.withheld}
 
-    def complement(self, key: FigureKey) -> tuple[str, ...] | None:
-        """The next place to withhold so that ``key`` is better protected."""
+    def complement(self, key: FigureKey, binding: Sequence[FigureKey]) -> tuple[str, ...] | None:
+        """The next place to withhold so that ``key`` is better protected: the smallest of the
+        published figures whose equations bind its range, else of its neighbours."""
 
         def shown(k: FigureKey) -> bool:
             return k.place not in self.withheld and self.exact[k] > 0
 
+        bound = [k for k in binding if shown(k)]
+        if bound:
+            return min(bound, key=lambda k: (self.exact[k], k)).place
+
+        # Totals over withheld figures that share microdata with ``key``, in either measure
+        # (reports tied to people make the people's tables bound the reports too).
         tiers: list[list[FigureKey]] = [[], []]
         for parent, children in self.groups:
-            if key in children:
+            if any(c.place in self.withheld and _overlaps(c, key) for c in children):
                 tier = 0 if parent.place not in self.withheld else 1
                 tiers[tier] += [c for c in children if shown(c)]
-        tiers.append(
-            [k for k in self.exact if k.measure == key.measure and shown(k) and _overlaps(k, key)]
-        )
+        tiers.append([k for k in self.exact if shown(k) and _overlaps(k, key)])
         for candidates in tiers:
             if candidates:
                 best = min(candidates, key=lambda k: (self.exact[k], k))
@@ -133,14 +138,16 @@ def publish_sgbv(
     exact = {k: exact_value(k, records) for k in keys}
     tied = tied_activities(records, domain)
     pattern = _Pattern(exact, threshold)
+    model = Model(domain, tied)
     sensitive = sorted(k for k, v in exact.items() if 0 < v < threshold)
     solves = 0
     for key in sensitive:
         while True:
             solves += 1
-            if _range(pattern, domain, tied, key).protects(threshold):
+            found = _range(pattern, model, key, threshold)
+            if found.protects(threshold):
                 break
-            place = pattern.complement(key)
+            place = pattern.complement(key, found.binding)
             if place is None:  # nothing left to withhold near it: withhold everything
                 pattern.withheld |= {k.place for k in keys}
                 break
@@ -159,8 +166,8 @@ def publish_sgbv(
     return SgbvPublication(month, threshold, domain, figures)
 
 
-def _range(pattern: _Pattern, domain: Domain, tied: frozenset[str], key: FigureKey) -> Range:
-    return System(pattern.published(), domain, tied).bounds(key)
+def _range(pattern: _Pattern, model: Model, key: FigureKey, threshold: int) -> Range:
+    return model.system(pattern.published()).bounds(key, threshold)
 
 
 __all__ = ["DEFAULT_THRESHOLD", "MEASURES", "SgbvPublication", "publish_sgbv", "tied_activities"]

@@ -418,16 +418,22 @@ def test_the_csv_shows_no_small_sgbv_number_and_other_kinds_exactly(outputs: Rol
     published = csv_rows(outputs.files["csv"].read_text())
     exact = csv_rows(exact_csv("2006-03", outputs.rollup.rows))
     assert [list(r) for r in published[:1]] == [list(COLUMNS)]
-    assert len(published) == len(exact)
+    # Other kinds: exactly the exact rows. SGBV: the engine's grain, never the exact keys.
+    assert [r for r in published if r["kind"] != "sgbv"] == [
+        r for r in exact if r["kind"] != "sgbv"
+    ]
+    sgbv = [r for r in published if r["kind"] == "sgbv"]
+    assert sgbv and all(r["partner_id"] == "" and r["origin"] == "" for r in sgbv)
+    true_total = sum(int(r["persons"]) for r in exact if r["kind"] == "sgbv")
+    (total,) = [
+        r for r in sgbv if not r["region"] and not r["indicator"] and not r["population_type"]
+    ]
+    assert total["persons"] in ("x", str(true_total))
     withheld = 0
-    for shown, true in zip(published, exact, strict=True):
-        if shown["kind"] == "sgbv":
-            assert not any(small(shown[n]) for n in COUNTS), shown
-            withheld += sum(shown[n] == "x" for n in COUNTS)
-            assert all(shown[n] in ("x", true[n]) for n in COUNTS)
-        else:
-            assert shown == true
-    assert withheld == outputs.report.publication.withheld
+    for shown in sgbv:
+        assert not any(small(shown[n]) for n in COUNTS), shown
+        withheld += sum(shown[n] == "x" for n in COUNTS)
+    assert withheld == outputs.report.publication.withheld > 0
 
 
 def test_the_xlsx_opens_and_its_cells_equal_the_csv(outputs: RollupRun) -> None:

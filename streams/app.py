@@ -196,7 +196,10 @@ def create_worker(spec: WorkerSpec) -> Worker:
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
         lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
-            stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
+            now = clock()
+            stored: dict[str, Any] = await asyncio.to_thread(
+                access.read, lambda wh: warehouse_status(wh, now)
+            )
         except WarehouseError as error:
             stored = {"error": str(error)}
         return web.json(

@@ -190,7 +190,8 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
                     r"\b(daily_aggregates|partner_activity|facts|rollup_rows)\b", query.sql
                 ), title
                 continue
-            assert "sgbv_figures" not in query.sql and "sgbv_published" not in query.sql
+            assert "sgbv_figures" not in query.sql
+            assert "sgbv_published" not in query.sql
             assert not re.search(r"kind\s*=\s*'sgbv'", query.sql), (d.uid, title)
             if re.search(r"\b(daily_aggregates|partner_activity|facts)\b", query.sql):
                 one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import date
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 
@@ -30,8 +31,8 @@ from producers.simulator import SimulationSpec, simulate
 from rollups.published import published_months, store_publication
 from rollups.suppress import Publication
 from tests.support import load_simulation
-from warehouse.client import Warehouse
-from warehouse.migrate import load_migrations
+from warehouse.client import ServerWarehouse, Warehouse
+from warehouse.migrate import load_migrations, migrate
 
 CONTEXT = Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
 PERIOD = year_context(2006, months=12)
@@ -176,16 +177,36 @@ def test_the_view_runs_with_its_definers_rights_over_published_figures_only() ->
 # --- the grants, on a server ----------------------------------------------------------------
 
 WRITER_URL = os.environ.get("CLICKHOUSE_URL")
-SGBV_URL = os.environ.get("CLICKHOUSE_SGBV_URL")
+
+
+def _sgbv_url() -> str | None:
+    """The SGBV user's URL: ``CLICKHOUSE_SGBV_URL``, or ``CLICKHOUSE_URL`` with the user
+    ``partnerhub_sgbv`` and the password compose gives it (``CLICKHOUSE_SGBV_PASSWORD``)."""
+    if os.environ.get("CLICKHOUSE_SGBV_URL"):
+        return os.environ["CLICKHOUSE_SGBV_URL"]
+    password = os.environ.get("CLICKHOUSE_SGBV_PASSWORD")
+    if not WRITER_URL or password is None:
+        return None
+    parts = urlsplit(WRITER_URL)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    netloc = f"partnerhub_sgbv:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+SGBV_URL = _sgbv_url()
 
 
 @pytest.mark.skipif(
     not (WRITER_URL and SGBV_URL),
-    reason="CLICKHOUSE_URL and CLICKHOUSE_SGBV_URL are not set: no ClickHouse server here",
+    reason="CLICKHOUSE_URL (the writer) and CLICKHOUSE_SGBV_PASSWORD or CLICKHOUSE_SGBV_URL"
+    " are not set: no ClickHouse server here (the grants are checked statically)",
 )
 def test_the_sgbv_user_reaches_only_the_view_on_a_server() -> None:
     import clickhouse_connect
 
+    assert WRITER_URL
+    with ServerWarehouse(WRITER_URL) as hub:
+        migrate(hub)  # the view exists once the hub's migrations ran
     writer = clickhouse_connect.get_client(dsn=WRITER_URL)
     user = clickhouse_connect.get_client(dsn=SGBV_URL)
     try:

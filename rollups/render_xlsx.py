@@ -90,6 +90,11 @@ def _summary(sheet: Worksheet, report: Report) -> None:
             f"withheld to protect SGBV survivors: a number from 1 to {report.threshold - 1}, "
             "or a number withheld so that such a number cannot be worked out",
         ),
+        (
+            "SGBV lines",
+            "one table with its totals (a blank region, indicator or population type means "
+            "all; an empty number is not published at that level): read, do not add up",
+        ),
     ]
     for name, value in info:
         sheet.append([name, value])

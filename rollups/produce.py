@@ -112,9 +112,7 @@ def run_rollup(
     )
     if progress:
         progress("store")
-    version, created = save(
-        wh, rollup, created_at=now, created_by=created_by, key=settings.hub_key
-    )
+    version, created = save(wh, rollup, created_at=now, created_by=created_by, key=settings.hub_key)
     names = {code: partner.name for code, partner in registry.items()}
     report = build_report(rollup, version, settings.sgbv_threshold, partner_names=names)
     store_publication(wh, report.publication, version.version)

@@ -6,7 +6,7 @@
   NULL (chdb), and is ``SQL SECURITY DEFINER``;
 - the SGBV data source's user reaches nothing but that view: checked against a ClickHouse
   server when ``CLICKHOUSE_URL`` (the writer) and ``CLICKHOUSE_SGBV_URL`` (the SGBV user) are
-  set; the grants are checked statically in tests/test_dashboards_access.py otherwise.
+  set; the grants are checked statically in tests/dashboards/test_dashboards_access.py otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.macros import FORMATS, interpolate_variables, render_sql
 from dashboards.queries import dashboard_variables, panels, run_panel, year_context
 from dashboards.sgbv import UID as SGBV_UID
@@ -34,7 +33,7 @@ from tests.support import load_simulation
 from warehouse.client import ServerWarehouse, Warehouse
 from warehouse.migrate import load_migrations, migrate
 
-CONTEXT = Context.from_settings(HubSettings(_env_file=None))  # type: ignore[call-arg]
+CONTEXT = HubSettings(_env_file=None).dashboard_context()  # type: ignore[call-arg]
 PERIOD = year_context(2006, months=12)
 
 #: Values a viewer could put in the URL (``var-region=...``) to break out of the SQL.

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dashboards.common import Context
 from dashboards.queries import panels, run_panel, year_context
 from dashboards.sgbv import sgbv
 from disclosure.keys import integrity_hash
@@ -112,7 +111,7 @@ def run_everything(folder: Path, spec: SimulationSpec) -> Outputs:
             month: sink.read(
                 lambda wh, m=month: run_rollup(
                     wh,
-                    hub,
+                    hub.rollups(),
                     m,
                     clock=lambda: now,
                     created_by="attacker-test",
@@ -143,7 +142,7 @@ def dashboard_rows(
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Every SGBV panel over each month, as its data source's user runs it: every table but
     the published-figures view reads as empty to it."""
-    dashboard = sgbv(Context.from_settings(hub))
+    dashboard = sgbv(hub.dashboard_context())
     nothing = {table: "0" for table in TABLES}
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for month in runs:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 from disclosure.audit import Model, Range
 from disclosure.grain import (
-    MEASURES,
     PERSONS,
     Domain,
     FigureKey,
@@ -169,5 +168,3 @@ def publish_sgbv(
 def _range(pattern: _Pattern, model: Model, key: FigureKey, threshold: int) -> Range:
     return model.system(pattern.published()).bounds(key, threshold)
 
-
-__all__ = ["DEFAULT_THRESHOLD", "MEASURES", "SgbvPublication", "publish_sgbv", "tied_activities"]

@@ -264,41 +264,37 @@ def unknowns() -> list[Unknown]:
     return out
 
 
-def counts(key: Figure, u: Unknown) -> bool:
-    _, measure, region, activity, incident, population, cell = key
-    if measure == "events":
-        if u.activity in TIED and not u.cell:
-            return False
-        if u.activity not in TIED and u.cell:
-            return False
-    elif not u.cell:
-        return False
-    return all(
-        not want or want == got
-        for want, got in (
-            (region, u.region), (activity, u.activity), (incident, u.incident),
-            (population, u.population), (cell, u.cell),
-        )
-    )  # fmt: skip
-
-
 def feasible_ranges(
     published: Mapping[Figure, int], withheld: Iterable[Figure]
 ) -> dict[Figure, tuple[float, float]]:
     """Min and max of each withheld figure over all non-negative tables giving ``published``."""
     everything = unknowns()
-    zero = [k for k, v in published.items() if v == 0]
-    free = [u for u in everything if not any(counts(k, u) for k in zero)]
+    columns = {
+        name: np.array([getattr(u, name) for u in everything], dtype=object)
+        for name in ("region", "activity", "incident", "population", "cell")
+    }
+    has_cell = columns["cell"] != ""
+    tied = np.isin(columns["activity"], TIED)
+
+    def mask(key: Figure) -> np.ndarray:
+        _, measure, *values = key
+        out = has_cell.copy() if measure == "persons" else np.where(tied, has_cell, ~has_cell)
+        for column, want in zip(columns.values(), values, strict=True):
+            if want:
+                out &= column == want
+        return out
+
+    free = np.ones(len(everything), dtype=bool)
+    for key, value in published.items():
+        if value == 0:
+            free &= ~mask(key)
     rows = [(k, v) for k, v in published.items() if v != 0]
-
-    def vector(key: Figure) -> np.ndarray:
-        return np.array([1.0 if counts(key, u) else 0.0 for u in free])
-
-    matrix = csr_matrix(np.array([vector(k) for k, _ in rows]).reshape(len(rows), len(free)))
+    dense = np.array([mask(k)[free] for k, _ in rows], dtype=float)
+    matrix = csr_matrix(dense.reshape(len(rows), int(free.sum())))
     rhs = np.array([float(v) for _, v in rows])
     out: dict[Figure, tuple[float, float]] = {}
     for key in withheld:
-        objective = vector(key)
+        objective = mask(key)[free].astype(float)
         if not objective.any():
             out[key] = (0.0, 0.0)
             continue

@@ -167,4 +167,3 @@ def publish_sgbv(
 
 def _range(pattern: _Pattern, model: Model, key: FigureKey, threshold: int) -> Range:
     return model.system(pattern.published()).bounds(key, threshold)
-

@@ -9,7 +9,7 @@ and one subtracted from a total of every kind gives it away.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 #: The kind whose figures only the disclosure engine may publish.
 SENSITIVE_KIND = "sgbv"
@@ -28,7 +28,10 @@ def is_sensitive_row(row: Mapping[str, Any]) -> bool:
     return is_sensitive_topic(str(row.get("topic", "")))
 
 
-def open_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+Row = TypeVar("Row", bound=Mapping[str, Any])
+
+
+def open_rows(rows: Iterable[Row]) -> list[Row]:
     """The rows that are not SGBV data."""
     return [row for row in rows if not is_sensitive_row(row)]
 

@@ -375,12 +375,10 @@ def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()")))
 
 
-#: Per table that holds SGBV rows, the condition that leaves them out (``sgbv=False``).
+#: Per table that holds SGBV rows, the condition that leaves them out (``sgbv=False``): every
+#: table with a ``kind`` column, and dead letters by their topic.
 OPEN_ROWS: dict[str, str] = {
-    "facts": "kind != 'sgbv'",
-    "daily_aggregates": "kind != 'sgbv'",
-    "partner_activity": "kind != 'sgbv'",
-    "rollup_rows": "kind != 'sgbv'",
+    **{table: "kind != 'sgbv'" for table, columns in TABLES.items() if "kind" in columns},
     "deadletters": "topic NOT LIKE 'partners.%.sgbv.v1'",
 }
 

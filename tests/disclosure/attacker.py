@@ -322,7 +322,9 @@ def protected(bounds: tuple[float, float], threshold: int) -> bool:
 
 # --- hashes -----------------------------------------------------------------------------------
 
-HEX = re.compile(r"\b[0-9a-f]{16,64}\b")
+#: A hex digest or its prefix (16 to 64 hex digits), not a part of a number such as the
+#: ``1.7961519056979406e+09`` of a Prometheus ``_created`` timestamp.
+HEX = re.compile(r"(?<![\w.])[0-9a-f]{16,64}(?![\w.+-])")
 
 
 def hex_strings(text: str) -> set[str]:

@@ -18,15 +18,16 @@ from warehouse.facts import deadletter_counts, table_counts
 log = logging.getLogger(__name__)
 
 
-def warehouse_status(wh: Warehouse, now: datetime) -> dict[str, Any]:
+def warehouse_status(wh: Warehouse, now: datetime | None = None) -> dict[str, Any]:
     """Row counts, dead letters by reason and each partner's last report, from the warehouse.
 
     No SGBV count leaves here (``disclosure.rules``): row and dead-letter counts leave SGBV
     rows out, a partner's events and report times are of its other kinds, and for a partner
     mandated SGBV the page says only whether it reported SGBV this month (an SGBV report's
-    time is not shown either: it would date a case).
+    time is not shown either: it would date a case). ``now`` (default: the real time) says
+    which month is "this month".
     """
-    month_start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = (now or datetime.now(UTC)).astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = wh.query(
         "SELECT partner_id, kind, max(last_reported_at) AS last_reported_at,"
         " max(last_ingested_at) AS last_ingested_at, sum(events) AS events"

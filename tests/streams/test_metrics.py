@@ -22,6 +22,8 @@ EXPOSED = {
     "partnerhub_sink_unavailable": ("gauge", ()),
     "partnerhub_alerts_raised_total": ("counter", ("type",)),
     "partnerhub_ingest_latency_seconds": ("summary", ()),
+    # Added with the SGBV disclosure rules: whether any SGBV message came, never a count.
+    "partnerhub_sgbv_received": ("gauge", ()),
 }
 
 
@@ -99,6 +101,7 @@ def test_status_shows_the_same_figures() -> None:
         "last_batch_seconds": 0.5,
         "sink_retries": 2,
         "warehouse_unavailable": False,
+        "sgbv_received": "no",
         "latency_seconds": {"p50": 4.0, "p90": 10.0, "p99": 10.0},
     }
 

@@ -27,7 +27,8 @@ def warehouse_status(wh: Warehouse, now: datetime | None = None) -> dict[str, An
     time is not shown either: it would date a case). ``now`` (default: the real time) says
     which month is "this month".
     """
-    month_start = (now or datetime.now(UTC)).astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    today = (now or datetime.now(UTC)).astimezone(UTC)
+    month_start = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = wh.query(
         "SELECT partner_id, kind, max(last_reported_at) AS last_reported_at,"
         " max(last_ingested_at) AS last_ingested_at, sum(events) AS events"

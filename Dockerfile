@@ -17,6 +17,7 @@ RUN groupadd --system --gid 10001 partnerhub \
 WORKDIR /tmp/partnerhub-src
 COPY pyproject.toml README.md ./
 COPY schemas/ schemas/
+COPY disclosure/ disclosure/
 COPY broker/ broker/
 COPY producers/ producers/
 COPY streams/ streams/

@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 VariableValue = str | Sequence[str]
 
@@ -78,6 +79,8 @@ FORMATS: dict[str, Callable[[VariableValue], str]] = {
     "doublequote": lambda v: _each(v, lambda s: _quoted(s, '"')),
     "sqlstring": lambda v: _each(v, lambda s: "'" + s.replace("'", "''") + "'"),
     "json": lambda v: json.dumps(v if isinstance(v, str) else list(v)),
+    # encodeURIComponentStrict: encodeURIComponent, plus !'()* escaped.
+    "percentencode": lambda v: quote(v if isinstance(v, str) else "{" + ",".join(v) + "}", "-_.~"),
 }
 
 

@@ -34,10 +34,11 @@ def labels(names: Mapping[str, str]) -> list[JSON]:
 
 
 def suppressed_mapping(threshold: int) -> list[JSON]:
-    """How a suppressed (NULL) SGBV cell is shown."""
+    """How a withheld (NULL) SGBV figure is shown: not "<threshold", since a figure withheld
+    to protect another may be any size."""
     return [
         {
-            "options": {"match": "null", "result": {"text": f"<{threshold} (suppressed)"}},
+            "options": {"match": "null", "result": {"text": "withheld"}},
             "type": "special",
         }
     ]

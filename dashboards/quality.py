@@ -16,7 +16,15 @@ from __future__ import annotations
 from dashboards.common import Context
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
-from dashboards.sql import AGGREGATES, NOT_SGBV, NOT_SGBV_TOPIC, in_variable, where
+from dashboards.sql import (
+    AGGREGATES,
+    NOT_SGBV,
+    NOT_SGBV_TOPIC,
+    in_variable,
+    variable_text,
+    variable_values,
+    where,
+)
 
 PARTNER = in_variable("partner_id", "partner")
 DEADLETTERS = "deadletters FINAL"
@@ -25,7 +33,7 @@ OPEN_FACTS = f"facts WHERE {NOT_SGBV}"
 OPEN_DEADLETTERS = f"{DEADLETTERS} WHERE {NOT_SGBV_TOPIC}"
 #: Seconds from the broker's timestamp of a message to its fact being written.
 LATENCY = "dateDiff('millisecond', published_at, ingested_at) / 1000"
-DUE_DAYS = "toUInt32OrZero(${due_days:singlequote})"
+DUE_DAYS = f"toUInt32OrZero({variable_text('due_days')})"
 MONTHS_IN_PERIOD = (
     "(dateDiff('month', toStartOfMonth(toDate($__fromTime)), toStartOfMonth(toDate($__toTime)))"
     " + 1)"
@@ -170,7 +178,7 @@ def data_quality(ctx: Context) -> Dashboard:
             " AS partner_list, overlap, if(overlap = 0, 'resolved', 'open') AS state,"
             " raised_at FROM alerts FINAL"
             " WHERE alert_type = 'duplicate_assistance' AND $__timeFilter(month)"
-            " AND hasAny(partners, [${partner:singlequote}])"
+            f" AND hasAny(partners, {variable_values('partner')})"
             " ORDER BY month DESC, overlap DESC",
             {
                 "month": "Month",
@@ -189,7 +197,8 @@ def data_quality(ctx: Context) -> Dashboard:
             "SELECT raised_at, arrayStringConcat(arraySort(partners), ', ') AS partner_list,"
             " JSONExtract(details, 'days_silent', 'Nullable(Int64)') AS days_silent"
             " FROM alerts FINAL WHERE alert_type = 'silent_partner'"
-            " AND $__timeFilter(raised_at) AND hasAny(partners, [${partner:singlequote}])"
+            " AND $__timeFilter(raised_at)"
+            f" AND hasAny(partners, {variable_values('partner')})"
             " ORDER BY raised_at DESC",
             {"raised_at": "Raised", "partner_list": "Partner", "days_silent": "Days silent"},
             width=12,

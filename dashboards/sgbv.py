@@ -1,17 +1,15 @@
-"""The SGBV dashboard: aggregates only, small numbers suppressed in the SQL itself.
+"""The SGBV dashboard: the disclosure engine's published figures, and nothing else.
 
-Every number on it is either the grand total of SGBV activity in the period or a cell of a
-one-way breakdown of that same total (by activity and incident type, region, month,
-population type, sex and age). Each breakdown is suppressed with
-:func:`dashboards.sql.suppressed` (primary and complementary suppression), so no panel shows
-a number between 1 and the threshold minus one, and no total gives a suppressed cell away.
-There is no two-way table: its row and column totals would need a far harder rule.
+Every number on it is read from the ``sgbv_figures`` view (``warehouse/migrations/
+0030_sgbv_published.sql``): the figures each month's roll-up published, NULL where withheld.
+No panel computes an SGBV figure: the panels select published figures month by month, so
+the dashboard cannot show a figure the roll-up's files do not (a sum over months or regions of
+published figures would be a new figure, outside the engine's audit). The data source's
+ClickHouse user (``partnerhub_sgbv``) may read that view and nothing else, so neither a panel
+nor a viewer sending SQL of their own can reach an unsuppressed row.
 
-It reads through a data source of its own (``Context.sgbv_datasource_uid``, ClickHouse user
-``partnerhub_sgbv``: SGBV rows of ``daily_aggregates`` only) and has no template variables:
-Grafana pastes variable values into the SQL as text, and a value set in the URL could rewrite
-a query. Only the time range reaches the SQL, through macros the plugin renders from parsed
-times.
+It has no template variables; only the time range reaches the SQL, through the plugin's
+macros from parsed times. Months appear once their roll-up is made.
 """
 
 from __future__ import annotations
@@ -19,103 +17,121 @@ from __future__ import annotations
 from dashboards.common import Context
 from dashboards.model import Dashboard, Panel, Text
 from dashboards.panels import bars, stat, suppressed_mapping, table, timeseries
-from dashboards.sql import (
-    AGGREGATES,
-    age_order,
-    cell_sums,
-    cells_long,
-    sum_people,
-    suppressed,
-    where,
-)
+from dashboards.sql import age_order, literal
+from schemas.vocabulary import AGE_BRACKETS, CELLS
 
-SGBV_FILTER = where("$__timeFilter(day)", "kind = 'sgbv'")
 UID = "partnerhub-sgbv"
+#: The one relation the SGBV dashboard reads.
+VIEW = "sgbv_figures"
+PERIOD = "$__timeFilter(month)"
 
 
-def breakdown_sql(key: str, key_sql: str, threshold: int) -> str:
-    """People and events of SGBV activity by ``key_sql`` (named ``key``), suppressed."""
-    cells = (
-        f"SELECT {key_sql} AS {key}, {sum_people()} AS people, sum(events) AS reports"
-        f" FROM {AGGREGATES} WHERE {SGBV_FILTER} GROUP BY {key}"
-    )
-    return suppressed(cells, [key], ["people", "reports"], threshold)
-
-
-def total_sql(threshold: int) -> str:
-    """The grand total of people and events (one row), suppressed when small."""
-    cells = (
-        f"SELECT 'all' AS scope, {sum_people()} AS people, sum(events) AS reports"
-        f" FROM {AGGREGATES} WHERE {SGBV_FILTER}"
-    )
-    return suppressed(cells, ["scope"], ["people", "reports"], threshold)
-
-
-def sex_age_sql(threshold: int) -> str:
-    """People by sex and age bracket (female and male columns per bracket), the ten cells
-    suppressed together as one breakdown of the total."""
-    cells = f"SELECT sex, age, people FROM ({cells_long(cell_sums(AGGREGATES, SGBV_FILTER))})"
-    hidden = suppressed(cells, ["sex", "age"], ["people"], threshold)
+def figures_sql(grain_table: str, keys: dict[str, str]) -> str:
+    """People and reports of one table of the grain, per month and ``keys`` (alias -> SQL)."""
+    columns = "".join(f", {sql} AS {alias}" for alias, sql in keys.items())
+    order = "".join(f", {alias}" for alias in keys)
     return (
-        "SELECT age, anyIf(people, sex = 'female') AS female,"
-        f" anyIf(people, sex = 'male') AS male FROM ({hidden}) GROUP BY age"
-        f" ORDER BY {age_order()}"
+        f"SELECT month{columns},"
+        " anyIf(value, measure = 'persons') AS people,"
+        " anyIf(value, measure = 'events') AS reports"
+        f" FROM {VIEW} WHERE grain_table = {literal(grain_table)} AND {PERIOD}"
+        f" GROUP BY month{order} ORDER BY month{order}"
+    )
+
+
+def latest_total_sql() -> str:
+    """The latest published month's total people and reports in the period."""
+    return (
+        "SELECT anyIf(value, measure = 'persons') AS people,"
+        " anyIf(value, measure = 'events') AS reports"
+        f" FROM {VIEW} WHERE grain_table = 'total' AND month = ("
+        f"SELECT max(month) FROM {VIEW} WHERE {PERIOD})"
+    )
+
+
+def sex_age_sql() -> str:
+    """The latest published month's people by sex and age bracket."""
+    sexes = ", ".join(literal(c.split("_")[0]) for c in CELLS)
+    ages = ", ".join(literal(b) for _ in range(2) for b in AGE_BRACKETS)
+    names = ", ".join(literal(c) for c in CELLS)
+    return (
+        "SELECT age, anyIf(value, sex = 'female') AS female, anyIf(value, sex = 'male') AS male"
+        f" FROM (SELECT transform(cell, [{names}], [{ages}], '') AS age,"
+        f" transform(cell, [{names}], [{sexes}], '') AS sex, value"
+        f" FROM {VIEW} WHERE grain_table = 'cell' AND month = ("
+        f"SELECT max(month) FROM {VIEW} WHERE {PERIOD}))"
+        f" GROUP BY age ORDER BY {age_order()}"
     )
 
 
 def sgbv(ctx: Context) -> Dashboard:
     t = ctx.sgbv_threshold
     hide = suppressed_mapping(t)
-    counts = {"people": "People", "reports": "Reports"}
-    indicator = "replaceOne(replaceAll(indicator, '_', ' '), '.', ': ')"
+    counts = {"month": "Month", "people": "People", "reports": "Reports"}
+    activity = "replaceAll(activity, '_', ' ')"
+    incident = "replaceAll(incident, '_', ' ')"
     panels: list[Panel | Text] = [
         Text(
-            f"Aggregates only. A number below {t} is shown as suppressed, and so are the "
-            "smallest other numbers of the same breakdown when needed, so that no total "
-            "reveals a suppressed one (GBVIMS information-sharing practice). Case responses "
-            "are counted by incident type; prevention sessions and trainings by participants.",
+            "The figures each month's roll-up published, by month (GBVIMS information-sharing "
+            f"practice): a number below {t} is withheld, and so are other numbers where the "
+            "published ones would give it away. Withheld numbers show as withheld. Incident "
+            "types are national; no partner, origin or regional incident type is published.",
             height=2,
         ),
         stat(
-            "SGBV activity in the period",
-            f"SELECT people, reports FROM ({total_sql(t)})",
+            "SGBV activity, latest published month in the period",
+            latest_total_sql(),
             {"people": "People reached", "reports": "Reports"},
-            mappings=hide,
-        ),
-        table(
-            "By activity and incident type",
-            breakdown_sql("activity", indicator, t),
-            {"activity": "Activity / incident type", **counts},
-            width=12,
-            mappings=hide,
-        ),
-        table(
-            "By region",
-            breakdown_sql("region_name", ctx.region(), t),
-            {"region_name": "Region", **counts},
-            width=12,
             mappings=hide,
         ),
         timeseries(
             "By month",
-            f"SELECT month AS time, people, reports"
-            f" FROM ({breakdown_sql('month', 'toStartOfMonth(day)', t)}) ORDER BY time",
-            counts,
+            "SELECT month AS time, people, reports"
+            f" FROM ({figures_sql('total', {})}) ORDER BY time",
+            {"people": "People", "reports": "Reports"},
             width=12,
             bars_style=True,
-            description="Months with a suppressed number show no bar for it.",
+            description="A month whose total is withheld shows no bar for it.",
         ),
         bars(
-            "By sex and age",
-            sex_age_sql(t),
+            "By sex and age, latest published month",
+            sex_age_sql(),
             "age",
             {"female": "Female", "male": "Male"},
             width=12,
             mappings=hide,
         ),
         table(
+            "By activity",
+            figures_sql("activity", {"activity": activity}),
+            {"activity": "Activity", **counts},
+            width=12,
+            mappings=hide,
+        ),
+        table(
+            "Case responses by incident type (national)",
+            figures_sql("incident", {"incident": incident}),
+            {"incident": "Incident type", **counts},
+            width=12,
+            mappings=hide,
+        ),
+        table(
+            "By region",
+            figures_sql("region", {"region_name": ctx.region()}),
+            {"region_name": "Region", **counts},
+            width=12,
+            mappings=hide,
+        ),
+        table(
+            "By region and activity",
+            figures_sql("region_activity", {"region_name": ctx.region(), "activity": activity}),
+            {"region_name": "Region", "activity": "Activity", **counts},
+            width=12,
+            mappings=hide,
+        ),
+        table(
             "By population type",
-            breakdown_sql("population_type", "population_type", t),
+            figures_sql("population", {"population_type": "population_type"}),
             {"population_type": "Population type", **counts},
             width=12,
             height=8,
@@ -124,8 +140,8 @@ def sgbv(ctx: Context) -> Dashboard:
     ]
     return Dashboard(
         uid=UID,
-        title="Partner Hub: SGBV prevention and response (suppressed)",
-        description=f"SGBV aggregates with cells below {t} suppressed, complementary cells too.",
+        title="Partner Hub: SGBV prevention and response (published figures)",
+        description=f"SGBV figures as the roll-ups published them; numbers below {t} withheld.",
         panels=panels,
         variables=(),
         tags=("activity", "sgbv"),

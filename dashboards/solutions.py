@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dashboards.common import Context, aggregate_filter, population_variable
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import by_name, gauges, table, timeseries
-from dashboards.sql import AGGREGATES, PEOPLE, literal, targets_table
+from dashboards.sql import AGGREGATES, PEOPLE, literal, targets_table, variable_text
 from schemas.refdata import Target
 from schemas.vocabulary import Kind, Solution, SolutionStage
 
@@ -54,7 +54,7 @@ def progress_sql(ctx: Context, targets: Sequence[Target], kind: Kind) -> str:
         " if(t.origin = '', '', concat(' from ', t.origin)),"
         f" if(t.region = '', '', concat(' in ', {ctx.region('t.region')})))"
     )
-    year = "toUInt16OrZero(${year:singlequote})"
+    year = f"toUInt16OrZero({variable_text('year')})"
     actual = (
         f"SELECT kind, indicator, population_type, origin, region, {sums} FROM {AGGREGATES}"
         f" WHERE kind = {literal(kind.value)} AND toYear(day) = {year}"

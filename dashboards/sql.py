@@ -1,5 +1,7 @@
-"""SQL pieces the dashboards share: filters on template variables, reference data inlined as
-``VALUES`` tables, and the SGBV small-cell suppression.
+"""SQL pieces the dashboards share: filters on template variables (percent-encoded, so a
+value cannot leave its string literal), reference data inlined as ``VALUES`` tables. SGBV
+figures are never computed here: the SGBV dashboard reads the disclosure engine's published
+figures (``dashboards.sgbv``).
 
 Panels read the de-duplicated tables only: ``daily_aggregates FINAL``, ``partner_activity
 FINAL``, ``alerts FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns,
@@ -39,10 +41,25 @@ def literal(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def variable_text(variable: str) -> str:
+    """SQL: a single-value variable's value as a string. Grafana pastes variable values into
+    the SQL as text, so the value travels percent-encoded (Grafana's ``percentencode`` format
+    leaves only ``A-Za-z0-9-_.~`` and ``%``): whatever a viewer sets in the URL stays inside
+    its string literal, and ClickHouse decodes it."""
+    return f"decodeURLComponent('${{{variable}:percentencode}}')"
+
+
+def variable_values(variable: str) -> str:
+    """SQL: a multi-value variable's selected values as ``Array(String)`` ("All" is every
+    option; Grafana percent-encodes a list as ``{a,b}``), out of SQL's reach as in
+    :func:`variable_text`."""
+    braces = "'^[{]|[}]$'"
+    return f"splitByChar(',', replaceRegexpAll({variable_text(variable)}, {braces}, ''))"
+
+
 def in_variable(column: str, variable: str) -> str:
-    """``column`` is among the values selected in a multi-value variable ("All" is every
-    option)."""
-    return f"{column} IN (${{{variable}:singlequote}})"
+    """``column`` is among the values selected in a multi-value variable."""
+    return f"has({variable_values(variable)}, {column})"
 
 
 def where(*conditions: str) -> str:
@@ -143,60 +160,3 @@ def age_order() -> str:
     """The age brackets' order, for sorting."""
     brackets = ", ".join(literal(b) for b in AGE_BRACKETS)
     return f"indexOf([{brackets}], age)"
-
-
-# --- SGBV suppression -------------------------------------------------------------------------
-
-
-def suppressed(cells: str, keys: Sequence[str], values: Sequence[str], threshold: int) -> str:
-    """The rows of ``cells`` (columns ``keys`` and ``values``; every row a cell of one
-    breakdown of the same total) with small numbers suppressed, as NULL.
-
-    For each value column separately, over the non-zero cells:
-
-    - **primary**: a cell below ``threshold`` is suppressed;
-    - **complementary**: when any cell is suppressed, the smallest other cells are suppressed
-      too until at least two are and the suppressed cells add up to ``threshold`` or more, so
-      neither the total nor the other cells give a suppressed one away (when the whole
-      breakdown adds up to less, every cell is suppressed, and so is its total).
-
-    Zero cells stay zero. Rows keep their order by key; cells rank by value, then by key.
-    """
-    if threshold < 1:
-        raise ValueError("the suppression threshold must be 1 or more")
-    order = ", ".join(keys)
-    windows: list[str] = []
-    outputs: list[str] = []
-    for value in values:
-        v = f"cell_{value}"
-        rank_order = f"{v}, {order}"
-        windows.append(
-            f"{value} AS {v},"
-            f" countIf({v} > 0 AND {v} < {threshold}) OVER () AS small_{value},"
-            f" row_number() OVER (PARTITION BY {v} = 0 ORDER BY {rank_order}) AS rank_{value},"
-            f" sum({v}) OVER (PARTITION BY {v} = 0 ORDER BY {rank_order}"
-            f" ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before_{value}"
-        )
-        hidden = (
-            f"{v} > 0 AND small_{value} > 0"
-            f" AND (rank_{value} <= greatest(small_{value}, 2) OR before_{value} < {threshold})"
-        )
-        outputs.append(f"if({hidden}, NULL, toNullable({v})) AS {value}")
-    return (
-        f"SELECT {order}, {', '.join(outputs)} FROM ("
-        f" SELECT {order}, {', '.join(windows)} FROM ({cells})) ORDER BY {order}"
-    )
-
-
-def suppress_cells(cells: Mapping[str, int], threshold: int) -> dict[str, int | None]:
-    """The rule of :func:`suppressed` for one value column, in Python (the tests' oracle)."""
-    nonzero = sorted((v, k) for k, v in cells.items() if v > 0)
-    small = sum(1 for v, _ in nonzero if v < threshold)
-    hidden: set[str] = set()
-    if small:
-        before = 0
-        for rank, (v, k) in enumerate(nonzero, start=1):
-            if rank <= max(small, 2) or before < threshold:
-                hidden.add(k)
-            before += v
-    return {k: (None if k in hidden else v) for k, v in cells.items()}

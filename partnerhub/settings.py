@@ -9,9 +9,11 @@ Values come from keyword arguments (tests), then ``PARTNERHUB_*`` environment va
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from broker.settings import TIMINGS, KafkaSettings, KafkaTimings
@@ -52,10 +54,20 @@ class HubSettings(BaseSettings):
     #: Pretend the hub starts at this instant (demos and replays of a past period); the clock
     #: then runs at the real pace. ``None``: the real time.
     start_time: AwareDatetime | None = None
+    #: The hub's own secret: re-keys beneficiary refs at intake and keys the roll-ups'
+    #: integrity hashes (``disclosure.keys``). Never shared with partners. ``None``: a random
+    #: secret kept in ``<data_dir>/hub.secret`` (mode 0600), made on first use.
+    hub_secret: SecretStr | None = None
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     grafana: GrafanaSettings = GrafanaSettings()
     worker: WorkerSettings = WorkerSettings()
+
+    def hub_key(self) -> bytes:
+        """The hub secret's bytes (see ``hub_secret``)."""
+        if self.hub_secret is not None:
+            return self.hub_secret.get_secret_value().encode("utf-8")
+        return load_or_create_secret(self.data_dir / "hub.secret")
 
     def registry(self) -> dict[str, Partner]:
         """The partner registry in force: ``registry_path`` if set, else the packaged demo one."""
@@ -70,6 +82,7 @@ class HubSettings(BaseSettings):
             sgbv_threshold=self.sgbv_threshold,
             after_days=self.worker.rollup_after_days,
             folder=self.data_dir / "rollups",
+            hub_key=self.hub_key(),
         )
 
     def dashboard_context(self) -> Context:
@@ -84,3 +97,14 @@ class HubSettings(BaseSettings):
             targets=refdata.targets(),
             sgbv_datasource_uid=self.grafana.sgbv_datasource_uid,
         )
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The secret kept in ``path``; a new random one (32 bytes, hex) written there with mode
+    0600 when the file does not exist yet."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")

@@ -53,6 +53,7 @@ def worker_spec(settings: HubSettings) -> WorkerSpec:
         registry=settings.registry(),
         data_dir=settings.data_dir,
         open_warehouse=lambda: open_warehouse(settings.clickhouse, settings.data_dir),
+        ref_key=settings.hub_key(),
         clock=clock,
         leader_tasks=(rollup_task(settings, clock),),
     )

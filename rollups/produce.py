@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from disclosure.keys import published_hash
 from rollups.compute import TIMELY_DAYS, Rollup, compute_rollup
+from rollups.published import store_publication
 from rollups.render_csv import render_csv
 from rollups.render_html import render_html
 from rollups.render_hxl import render_hxl
@@ -51,6 +53,7 @@ def file_names(month: str, version: int) -> dict[str, str]:
         "hxl": f"{stem}-hxl.csv",
         "xlsx": f"{stem}.xlsx",
         "html": f"{stem}.html",
+        "sha256": f"{stem}.sha256",
     }
 
 
@@ -70,6 +73,11 @@ def write_outputs(
         if progress:
             progress(fmt)
         write(paths[fmt])
+    # The published files' checksums, in sha256sum's format: what a reader verifies.
+    manifest = "".join(
+        f"{published_hash(paths[fmt].read_bytes())}  {paths[fmt].name}\n" for fmt in writers
+    )
+    _write_text(paths["sha256"], manifest)
     log.info("wrote roll-up %s version %d to %s", report.month, report.version, folder)
     return paths
 
@@ -104,8 +112,9 @@ def run_rollup(
     )
     if progress:
         progress("store")
-    version, created = save(wh, rollup, created_at=now, created_by=created_by)
+    version, created = save(wh, rollup, created_at=now, created_by=created_by, key=settings.hub_key)
     names = {code: partner.name for code, partner in registry.items()}
     report = build_report(rollup, version, settings.sgbv_threshold, partner_names=names)
+    store_publication(wh, report.publication, version.version)
     files = write_outputs(report, out_dir, progress) if out_dir is not None else {}
     return RollupRun(rollup, version, created, report, files)

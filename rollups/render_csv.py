@@ -3,21 +3,24 @@
 Columns: :data:`COLUMNS`. Lines sorted by key; integers as plain digits; decimal measures with
 two decimals (rounded half to even from the exact sums); ``units`` joined with ``|``; UTF-8,
 ``\\n`` line ends, quoting only where CSV needs it. A withheld number is written
-:data:`rollups.suppress.SUPPRESSED_MARK` (``x``).
+:data:`rollups.suppress.SUPPRESSED_MARK` (``x``); a number a row does not publish at all (the
+SGBV rows publish people, reports and, on national rows, sex and age) is empty. SGBV lines are
+the disclosure engine's table with its margins: a blank key field means "all".
 
 Two renderings share this code: the *exact* CSV of a version's rows (never published; its
-SHA-256 is the version's checksum) and the *published* CSV (suppression applied), which is
-what leaves the hub. The same data and threshold always give the same bytes.
+keyed hash with the hub secret identifies the version) and the *published* CSV (suppression
+applied), which is what leaves the hub. The same data and threshold always give the same
+bytes.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from disclosure.keys import integrity_hash, published_hash
 from rollups.model import KEY, Number, RollupRow
 from rollups.suppress import SUPPRESSED_MARK, Publication
 from schemas.vocabulary import CELLS
@@ -51,7 +54,11 @@ def format_number(value: Number | None) -> str:
 
 
 def _line(
-    month: str, key: Sequence[str], units: Sequence[str], values: Mapping[str, Number | None]
+    month: str,
+    key: Sequence[str],
+    units: Sequence[str],
+    values: Mapping[str, Number | None],
+    omitted: Collection[str] = (),
 ) -> list[str]:
     fields = dict(zip(KEY, key, strict=True))
     out = []
@@ -62,6 +69,8 @@ def _line(
             out.append("|".join(units))
         elif column in fields:
             out.append(fields[column])
+        elif column in omitted:
+            out.append("")
         else:
             out.append(format_number(values[column]))
     return out
@@ -84,7 +93,7 @@ def exact_lines(month: str, rows: Iterable[RollupRow]) -> list[list[str]]:
 def published_lines(publication: Publication) -> list[list[str]]:
     """The published CSV's lines (without the header), sorted by key."""
     ordered = sorted(publication.rows, key=lambda row: row.key)
-    return [_line(publication.month, r.key, r.units, r.values) for r in ordered]
+    return [_line(publication.month, r.key, r.units, r.values, r.omitted) for r in ordered]
 
 
 def exact_csv(month: str, rows: Iterable[RollupRow]) -> str:
@@ -92,9 +101,16 @@ def exact_csv(month: str, rows: Iterable[RollupRow]) -> str:
     return _csv(exact_lines(month, rows))
 
 
-def checksum(month: str, rows: Iterable[RollupRow]) -> str:
-    """SHA-256 (hex) of :func:`exact_csv`: equal for equal data, whatever the run."""
-    return hashlib.sha256(exact_csv(month, rows).encode("utf-8")).hexdigest()
+def checksum(month: str, rows: Iterable[RollupRow], key: bytes) -> str:
+    """HMAC-SHA256 (hex) of :func:`exact_csv` with the hub secret ``key``: equal for equal
+    data, whatever the run, and of no use to anyone enumerating candidate tables without the
+    secret. Never published."""
+    return integrity_hash(key, exact_csv(month, rows).encode("utf-8"))
+
+
+def published_checksum(publication: Publication) -> str:
+    """SHA-256 (hex) of the published CSV: what the roll-up's files show."""
+    return published_hash(render_csv(publication).encode("utf-8"))
 
 
 def render_csv(publication: Publication) -> str:

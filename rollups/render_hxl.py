@@ -78,12 +78,16 @@ def render_hxl(report: Report) -> str:
             "org_name": report.partner_names.get(row.field("partner_id"), ""),
             "adm1_name": report.region_names.get(row.field("region"), ""),
             "units": "|".join(row.units),
-            "suppressed": " ".join(n for n in COUNTS if row.values[n] is None),
+            "suppressed": " ".join(
+                n for n in COUNTS if n not in row.omitted and row.values[n] is None
+            ),
         }
         line = []
         for column in TAGS:
             if column in text:
                 line.append(text[column])
+            elif column in row.omitted:
+                line.append("")
             elif column in row.values:
                 line.append(_number(row.values[column]))
             else:

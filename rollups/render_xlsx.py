@@ -47,6 +47,8 @@ def _line(month: str, row: PublishedRow) -> list[Any]:
             out.append("|".join(row.units))
         elif column in KEY:
             out.append(row.field(column))
+        elif column in row.omitted:
+            out.append(None)
         else:
             out.append(cell_value(row.values[column]))
     return out
@@ -70,7 +72,7 @@ def _summary(sheet: Worksheet, report: Report) -> None:
     info = [
         ("Version", report.version),
         ("Created", report.created_at.isoformat()),
-        ("Checksum (SHA-256 of the exact CSV)", report.checksum),
+        ("Checksum (SHA-256 of the published CSV)", report.checksum),
         ("Newest fact arrived", facts),
         ("Previous version", report.previous if report.previous is not None else "none"),
         (
@@ -87,6 +89,11 @@ def _summary(sheet: Worksheet, report: Report) -> None:
             f"'{SUPPRESSED_MARK}'",
             f"withheld to protect SGBV survivors: a number from 1 to {report.threshold - 1}, "
             "or a number withheld so that such a number cannot be worked out",
+        ),
+        (
+            "SGBV lines",
+            "one table with its totals (a blank region, indicator or population type means "
+            "all; an empty number is not published at that level): read, do not add up",
         ),
     ]
     for name, value in info:

@@ -17,8 +17,9 @@ from typing import Any
 from rollups.compute import Rollup
 from rollups.model import KEY
 from rollups.quality import KindCoverage
+from rollups.render_csv import published_checksum
 from rollups.store import Version
-from rollups.suppress import Figure, Publication, is_sensitive, publish
+from rollups.suppress import SENSITIVE_KIND, Figure, Publication, is_sensitive, publish
 from schemas.refdata import regions
 
 
@@ -66,6 +67,7 @@ class Report:
     version: int
     created_at: datetime
     created_by: str
+    #: SHA-256 of the published CSV (never a hash of exact data).
     checksum: str
     facts_through: datetime | None
     previous: int | None
@@ -85,17 +87,31 @@ def _key(entry: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(entry["key"][k]) for k in KEY)
 
 
+#: How every SGBV key is shown in changes and differences: one line for the kind, never its
+#: exact keys (a key's existence can say that a case happened in a small group) nor how many.
+SGBV_KEY: tuple[str, ...] = ("", "", SENSITIVE_KIND, "", "", "")
+
+
 def _changes(changes: Mapping[str, Any]) -> tuple[Change, ...]:
     out: list[Change] = []
+    sgbv = False
     for status in ("added", "removed"):
         for entry in changes.get(status, ()):
             key = _key(entry)
+            if is_sensitive(key):
+                sgbv = True
+                continue
             events = entry["values"]["events"]
             pair = (None, events) if status == "added" else (events, None)
-            out.append(Change(key, status, {"events": None if is_sensitive(key) else pair}))
+            out.append(Change(key, status, {"events": pair}))
     for entry in changes.get("changed", ()):
         key = _key(entry)
+        if is_sensitive(key):
+            sgbv = True
+            continue
         out.append(Change(key, "changed", _shown_fields(key, entry["fields"])))
+    if sgbv:
+        out.append(Change(SGBV_KEY, "changed", {"figures": None}))
     return tuple(sorted(out, key=lambda c: c.key))
 
 
@@ -107,10 +123,15 @@ def _shown_fields(
 
 
 def _differences(reconciliation: Mapping[str, Any]) -> tuple[Difference, ...]:
-    return tuple(
+    entries = reconciliation.get("differences", ())
+    out = [
         Difference(_key(entry), _shown_fields(_key(entry), entry["fields"]))
-        for entry in reconciliation.get("differences", ())
-    )
+        for entry in entries
+        if not is_sensitive(_key(entry))
+    ]
+    if any(is_sensitive(_key(entry)) for entry in entries):
+        out.append(Difference(SGBV_KEY, {"figures": None}))
+    return tuple(out)
 
 
 def build_report(
@@ -144,7 +165,7 @@ def build_report(
         version=version.version,
         created_at=version.created_at,
         created_by=version.created_by,
-        checksum=version.checksum,
+        checksum=published_checksum(publication),
         facts_through=version.facts_through,
         previous=version.changes.get("previous"),
         changes=_changes(version.changes),

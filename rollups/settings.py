@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.refdata import Partner
@@ -11,7 +11,8 @@ from schemas.refdata import Partner
 
 @dataclass(frozen=True)
 class RollupSettings:
-    """The partner registry in force, the SGBV threshold, the schedule's delay and the folder."""
+    """The partner registry in force, the SGBV threshold, the schedule's delay, the folder and
+    the hub secret."""
 
     registry: Mapping[str, Partner]
     sgbv_threshold: int
@@ -19,3 +20,5 @@ class RollupSettings:
     after_days: int
     #: Where roll-up files go by default, a folder per month (``<data_dir>/rollups``).
     folder: Path
+    #: The hub's secret: keys each version's integrity hash of its exact data (never shown).
+    hub_key: bytes = field(repr=False)

@@ -1,7 +1,10 @@
 """Versioned roll-ups in the warehouse (tables ``rollup_versions`` and ``rollup_rows``).
 
-A version is an immutable snapshot of a month's exact rows, identified by the checksum of its
-exact CSV. Saving a month whose rows equal its latest version's writes nothing and returns that
+A version is an immutable snapshot of a month's exact rows, identified by the keyed hash
+(HMAC with the hub secret) of its exact CSV: a plain hash of exact SGBV data would let anyone
+who reads it test candidate tables against it, so the key never leaves the hub and the hash is
+never published (the roll-up's files show the SHA-256 of the *published* CSV instead).
+Saving a month whose rows equal its latest version's writes nothing and returns that
 version; otherwise it writes version N+1 with what changed since version N (keys added,
 removed, changed with old and new values) and when (``created_at``; ``facts_through``: the
 arrival of the newest fact it holds). Rows are written before their version row, so a run
@@ -134,11 +137,11 @@ def _row_record(month: str, number: int, digest: str, row: RollupRow) -> dict[st
 
 
 def save(
-    wh: Warehouse, rollup: Rollup, *, created_at: datetime, created_by: str
+    wh: Warehouse, rollup: Rollup, *, created_at: datetime, created_by: str, key: bytes
 ) -> tuple[Version, bool]:
     """Store ``rollup`` as the month's next version unless its rows equal the latest one;
-    return the version in force and whether it was written now."""
-    digest = checksum(rollup.month, rollup.rows)
+    return the version in force and whether it was written now. ``key``: the hub secret."""
+    digest = checksum(rollup.month, rollup.rows, key)
     latest = latest_version(wh, rollup.month)
     if latest is not None and latest.checksum == digest:
         log.info("roll-up %s unchanged: version %d stands", rollup.month, latest.version)

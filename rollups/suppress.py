@@ -1,23 +1,13 @@
-"""SGBV suppression: the one view of a roll-up that may leave the warehouse.
+"""The one view of a roll-up that may leave the warehouse.
 
-GBVIMS practice: SGBV figures are shared only as aggregates, and small numbers are not shown.
-Every renderer (CSV, XLSX, HXL, HTML) reads a :class:`Publication` and nothing else, so the rules
-hold in every output alike. For the rows of kind ``sgbv`` (other kinds are published exactly):
-
-1. **Primary suppression.** A count (an event count, a sex/age cell, a total of people) from 1
-   to ``threshold - 1`` is withheld.
-2. **Complementary suppression in the row.** A row whose people total is published and which
-   has exactly one withheld cell also withholds its next smallest non-zero cell, so the row
-   total does not give the withheld cell away.
-3. **Totals are audited.** Every other total published about SGBV rows (a row's people and
-   events, the kind's totals per cell, per region, per partner, progress against SGBV targets)
-   is a sum of cells or events. Each is published, in that order, only if no withheld number
-   (a withheld cell, a withheld event count, a withheld small total) can then be worked out
-   exactly from everything published, by any combination of sums and differences. The audit
-   is exact linear algebra over the withheld numbers (rationals, no rounding).
-
-Where a row's event count equals its people total (one survivor per case response), the two
-are treated as the same number, since a reader can know that rule.
+Every renderer (CSV, XLSX, HXL, HTML) reads a :class:`Publication` and nothing else. Rows of
+kinds other than SGBV are published exactly. SGBV figures come from the disclosure-control
+engine (:mod:`disclosure.engine`) and from nothing else: the month's exact SGBV rows are
+summed to the engine's records, and the published SGBV rows are the engine's figures at its
+one grain (region x activity with margins, incident types, sex and age, population type; see
+``docs/sgbv.md``), never the exact rows' partner x origin x incident-type detail. A published
+SGBV row has a blank key field for "all"; numbers the grain does not publish on a row are
+``omitted`` (written empty), withheld ones are None (written ``x``).
 
 Figures that add up several kinds (all people reached in a region, the sex/age pyramid) are
 sums of published figures only; when an SGBV part is withheld they are marked ``partial``.
@@ -26,11 +16,12 @@ sums of published figures only; when an SGBV part is withheld they are marked ``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from fractions import Fraction
+from dataclasses import dataclass
 
+from disclosure.engine import SgbvPublication, publish_sgbv
+from disclosure.grain import EVENTS, PERSONS, FigureKey, Record
 from rollups.model import COUNTS, KEY, NUMBERS, Number, RollupRow
-from rollups.targets import TargetProgress, measure_name, row_matches
+from rollups.targets import TargetProgress
 from schemas.refdata import Target
 from schemas.vocabulary import CELLS, Kind
 
@@ -75,6 +66,8 @@ class PublishedRow:
     key: tuple[str, ...]
     units: tuple[str, ...]
     values: Mapping[str, Number | None]
+    #: Numbers this row does not publish at all (not at the SGBV grain): written empty.
+    omitted: frozenset[str] = frozenset()
 
     @property
     def kind(self) -> str:
@@ -115,6 +108,8 @@ class Publication:
     progress: tuple[PublishedProgress, ...]
     #: Withheld numbers in the rows (for the reader's note).
     withheld: int
+    #: The month's SGBV figures as the engine published them (every output's one source).
+    sgbv: SgbvPublication | None = None
 
     def kind_total(self, name: str) -> Figure:
         """``name`` over every kind."""
@@ -143,201 +138,106 @@ def is_sensitive(key: Sequence[str]) -> bool:
     return key[KEY.index("kind")] == SENSITIVE_KIND
 
 
-# --- the audit ------------------------------------------------------------------------------
-
-Vector = dict[int, Fraction]
+# --- SGBV rows from the engine -----------------------------------------------------------------
 
 
-def _eliminate(vector: Vector, pivot: int, row: Vector) -> None:
-    """Subtract the multiple of ``row`` (1 at ``pivot``) that zeroes ``vector`` at ``pivot``."""
-    factor = vector.get(pivot)
-    if not factor:
-        return
-    for column, value in row.items():
-        new = vector.get(column, Fraction(0)) - factor * value
-        if new:
-            vector[column] = new
-        else:
-            vector.pop(column, None)
+def sgbv_records(rows: Iterable[RollupRow]) -> list[Record]:
+    """The engine's input: the month's SGBV rows summed per region, indicator and population
+    type (partner and origin are not dimensions of the published grain)."""
+    sums: dict[tuple[str, str, str], tuple[int, list[int]]] = {}
+    for row in rows:
+        if row.kind != SENSITIVE_KIND:
+            continue
+        key = (row.region, row.indicator, row.population_type)
+        events, cells = sums.get(key, (0, [0] * len(CELLS)))
+        sums[key] = (events + row.events, [a + b for a, b in zip(cells, row.cells, strict=True)])
+    return [Record(r, i, p, e, tuple(c)) for (r, i, p), (e, c) in sorted(sums.items())]
 
 
-def _parallel(a: Vector, b: Vector) -> bool:
-    """Whether non-zero ``a`` is a multiple of non-zero ``b``."""
-    if a.keys() != b.keys():
-        return False
-    ratio: Fraction | None = None
-    for column, value in a.items():
-        r = value / b[column]
-        if ratio is None:
-            ratio = r
-        elif r != ratio:
-            return False
-    return True
+def _indicator(key: FigureKey) -> str:
+    return f"{key.activity}.{key.incident}" if key.incident else key.activity
 
 
-class Audit:
-    """What published sums reveal about unknown (withheld) numbers, exactly.
-
-    Sums are vectors of coefficients over unknowns (their published parts are constants and
-    drop out). The published sums span a space kept in reduced row-echelon form; a protected
-    vector is revealed exactly when it falls into that space. Each protected vector is kept
-    reduced against the space, so checking a new sum is a reduction and a comparison.
-    """
-
-    def __init__(self) -> None:
-        self._basis: dict[int, Vector] = {}
-        self._protected: list[Vector] = []
-
-    def _reduce(self, sparse: Mapping[int, int | Fraction]) -> Vector:
-        vector = {k: Fraction(v) for k, v in sparse.items() if v}
-        for pivot, row in self._basis.items():
-            _eliminate(vector, pivot, row)
-        return vector
-
-    def protect(self, sparse: Mapping[int, int | Fraction]) -> None:
-        """Keep the sum ``sparse`` from being revealed; ValueError if it already is."""
-        reduced = self._reduce(sparse)
-        if not reduced:
-            raise ValueError("a protected number is already revealed by published sums")
-        self._protected.append(reduced)
-
-    def publish(self, sparse: Mapping[int, int | Fraction]) -> bool:
-        """Publish the sum ``sparse`` if that reveals no protected number; say whether it was."""
-        reduced = self._reduce(sparse)
-        if not reduced:
-            return True  # already implied by what is published
-        if any(_parallel(p, reduced) for p in self._protected):
-            return False
-        pivot = min(reduced)
-        scale = 1 / reduced[pivot]
-        row = {k: v * scale for k, v in reduced.items()}
-        for other in self._basis.values():
-            _eliminate(other, pivot, row)
-        for protected in self._protected:
-            _eliminate(protected, pivot, row)
-        self._basis[pivot] = row
-        return True
+#: Tables whose rows carry the sex/age cells (their cells table), and those that do not.
+_CELL_TABLES = {"total": "cell", "activity": "activity_cell"}
 
 
-# --- SGBV rows ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Candidate:
-    """A sum about SGBV rows that some output wants to publish."""
-
-    name: tuple[str, ...]
-    vector: dict[int, int]
-    value: int
-    published: bool = False
-
-
-def _add(vectors: Iterable[Mapping[int, int]]) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for vector in vectors:
-        for k, v in vector.items():
-            out[k] = out.get(k, 0) + v
-    return {k: v for k, v in out.items() if v}
-
-
-@dataclass
-class _SensitiveRows:
-    """The SGBV rows' withheld cells and event counts, as unknowns of an :class:`Audit`."""
-
-    rows: Sequence[RollupRow]
-    threshold: int
-    withheld_cells: list[set[int]] = field(default_factory=list)
-    withheld_events: list[bool] = field(default_factory=list)
-    tied: list[bool] = field(default_factory=list)
-
-    def small(self, value: int) -> bool:
-        return 0 < value < self.threshold
-
-    def __post_init__(self) -> None:
-        for row in self.rows:
-            cells = {c for c, v in enumerate(row.cells) if self.small(v)}
-            if len(cells) == 1 and not self.small(row.persons):
-                spare = [(v, c) for c, v in enumerate(row.cells) if v and c not in cells]
-                cells.add(min(spare)[1])
-            self.withheld_cells.append(cells)
-            tied = row.events == row.persons
-            self.tied.append(tied)
-            self.withheld_events.append(not tied and self.small(row.events))
-
-    def cell_id(self, i: int, c: int) -> int:
-        return i * (len(CELLS) + 1) + c
-
-    def events_id(self, i: int) -> int:
-        return i * (len(CELLS) + 1) + len(CELLS)
-
-    def vector(self, i: int, name: str) -> dict[int, int]:
-        """Row ``i``'s number ``name`` over the unknowns (empty: known from published cells)."""
-        if name in CELLS:
-            c = CELLS.index(name)
-            return {self.cell_id(i, c): 1} if c in self.withheld_cells[i] else {}
-        if name == "persons" or (name == "events" and self.tied[i]):
-            return {self.cell_id(i, c): 1 for c in sorted(self.withheld_cells[i])}
-        if name == "events":
-            return {self.events_id(i): 1} if self.withheld_events[i] else {}
-        return {}
-
-    def unknowns(self) -> list[dict[int, int]]:
-        """Every withheld cell and event count, as a unit vector."""
-        out = []
-        for i in range(len(self.rows)):
-            out += [{self.cell_id(i, c): 1} for c in sorted(self.withheld_cells[i])]
-            if self.withheld_events[i]:
-                out.append({self.events_id(i): 1})
-        return out
-
-
-def _candidates(
-    sensitive: _SensitiveRows, targets: Sequence[Target]
-) -> dict[tuple[str, ...], _Candidate]:
-    """Every SGBV sum the outputs publish, in audit order: row totals first (the detail),
-    then the kind's totals, regions, partners and targets."""
-    rows = sensitive.rows
-    out: dict[tuple[str, ...], _Candidate] = {}
-
-    def add(name: tuple[str, ...], members: Sequence[int], number: str) -> None:
-        out[name] = _Candidate(
-            name,
-            _add(sensitive.vector(i, number) for i in members),
-            sum(int(rows[i].number(number)) for i in members),
-        )
-
-    everything = range(len(rows))
-    for i in everything:
-        add(("row", str(i), "persons"), [i], "persons")
-        if sensitive.tied[i]:
-            add(("row", str(i), "events"), [i], "events")
-    for number in COUNTS:
-        add(("kind", number), everything, number)
-    for attribute in ("region", "partner_id"):
-        for value in sorted({getattr(row, attribute) for row in rows}):
-            members = [i for i in everything if getattr(rows[i], attribute) == value]
-            for number in AREA_NUMBERS:
-                add((attribute, value, number), members, number)
-    for t, target in enumerate(targets):
-        members = [i for i in everything if row_matches(target, rows[i])]
-        add(("target", str(t)), members, measure_name(target))
+def sgbv_rows(sgbv: SgbvPublication) -> list[PublishedRow]:
+    """The engine's figures as roll-up rows: one row per place of the grain (cells tables
+    folded into the cells of their margin's row)."""
+    out: list[PublishedRow] = []
+    no_measures = frozenset(n for n in NUMBERS if n not in COUNTS)
+    for key, value in sgbv.figures.items():
+        if key.measure != PERSONS or key.table in _CELL_TABLES.values():
+            continue
+        values: dict[str, Number | None] = {n: 0 for n in NUMBERS}
+        values[PERSONS] = value
+        values[EVENTS] = sgbv.figures[FigureKey(**{**_fields(key), "measure": EVENTS})]
+        omitted = set(no_measures)
+        cells_table = _CELL_TABLES.get(key.table)
+        for cell in CELLS:
+            if cells_table is None:
+                omitted.add(cell)
+            else:
+                fields = {**_fields(key), "table": cells_table, "cell": cell}
+                values[cell] = sgbv.figures[FigureKey(**fields)]
+        row_key = ("", key.region, SENSITIVE_KIND, key.population, "", _indicator(key))
+        out.append(PublishedRow(row_key, (), values, frozenset(omitted)))
     return out
 
 
-def _audit(sensitive: _SensitiveRows, candidates: Mapping[tuple[str, ...], _Candidate]) -> None:
-    """Decide which candidates are published (sets ``published``)."""
-    audit = Audit()
-    for unknown in sensitive.unknowns():
-        audit.protect(unknown)
-    for candidate in candidates.values():
-        if sensitive.small(candidate.value):
-            audit.protect(candidate.vector)
-    for candidate in candidates.values():
-        if not sensitive.small(candidate.value):
-            candidate.published = audit.publish(candidate.vector)
+def _fields(key: FigureKey) -> dict[str, str]:
+    return {
+        "table": key.table,
+        "measure": key.measure,
+        "region": key.region,
+        "activity": key.activity,
+        "incident": key.incident,
+        "population": key.population,
+        "cell": key.cell,
+    }
 
 
-# --- the publication ------------------------------------------------------------------------
+def _figure(value: int | None) -> Figure:
+    return Figure(value)
+
+
+def _sgbv_areas(sgbv: SgbvPublication) -> dict[tuple[str, str], dict[str, Figure]]:
+    """Events and people per region, from the engine (every region of the grain)."""
+    return {
+        (region, SENSITIVE_KIND): {
+            n: _figure(sgbv.value("region", n, region=region)) for n in AREA_NUMBERS
+        }
+        for region in sgbv.domain.regions
+    }
+
+
+def target_figure(target: Target, sgbv: SgbvPublication) -> FigureKey | None:
+    """The published figure an SGBV target's month is measured by, if the grain has one: the
+    target must name an activity and may name a region, no population type or origin."""
+    activity, _, incident = target.indicator.partition(".")
+    if target.population_type or target.origin or incident or not activity:
+        return None
+    measure = EVENTS if target.measure in ("events", "sessions") else PERSONS
+    if target.region:
+        return FigureKey("region_activity", measure, region=target.region, activity=activity)
+    return FigureKey("activity", measure, activity=activity)
+
+
+def _progress(
+    progress: Sequence[TargetProgress], sgbv: SgbvPublication
+) -> tuple[PublishedProgress, ...]:
+    """Target progress as published. An SGBV target shows its month where the grain has its
+    figure, and never a year to date (a sum over months is a figure of no month's audit)."""
+    out = []
+    for p in progress:
+        if p.target.kind.value != SENSITIVE_KIND:
+            out.append(PublishedProgress(p.target, Figure(p.month), Figure(p.year_to_date), p.pace))
+            continue
+        key = target_figure(p.target, sgbv)
+        month = Figure(None if key is None else sgbv.figures.get(key))
+        out.append(PublishedProgress(p.target, month, Figure(None), p.pace))
+    return tuple(out)
 
 
 def _exact_numbers(rows: Iterable[RollupRow], names: Sequence[str]) -> dict[str, Figure]:
@@ -345,62 +245,14 @@ def _exact_numbers(rows: Iterable[RollupRow], names: Sequence[str]) -> dict[str,
     return {name: Figure(sum((row.number(name) for row in members), start=0)) for name in names}
 
 
-@dataclass
-class _Decisions:
-    """The audited SGBV rows and sums, read back as figures."""
-
-    sensitive: _SensitiveRows
-    candidates: Mapping[tuple[str, ...], _Candidate]
-
-    def figure(self, *name: str) -> Figure:
-        candidate = self.candidates[name]
-        return Figure(candidate.value if candidate.published else None)
-
-    def row_values(self, i: int) -> dict[str, Number | None]:
-        """SGBV row ``i``'s numbers as published."""
-        sensitive = self.sensitive
-        values: dict[str, Number | None] = dict(sensitive.rows[i].numbers())
-        for c in sensitive.withheld_cells[i]:
-            values[CELLS[c]] = None
-        values["persons"] = self.figure("row", str(i), "persons").value
-        if sensitive.tied[i]:
-            values["events"] = self.figure("row", str(i), "events").value
-        elif sensitive.withheld_events[i]:
-            values["events"] = None
-        return values
-
-
-def _areas(
-    rows: Sequence[RollupRow], attribute: str, decisions: _Decisions
-) -> dict[tuple[str, str], dict[str, Figure]]:
-    """Events and people per (``attribute`` value, kind)."""
+def _areas(rows: Sequence[RollupRow], attribute: str) -> dict[tuple[str, str], dict[str, Figure]]:
+    """Events and people per (``attribute`` value, kind), other kinds than SGBV."""
     out: dict[tuple[str, str], dict[str, Figure]] = {}
     for value, kind in sorted({(getattr(row, attribute), row.kind) for row in rows}):
-        if kind == SENSITIVE_KIND:
-            out[(value, kind)] = {n: decisions.figure(attribute, value, n) for n in AREA_NUMBERS}
-        else:
+        if kind != SENSITIVE_KIND:
             members = [r for r in rows if getattr(r, attribute) == value and r.kind == kind]
             out[(value, kind)] = _exact_numbers(members, AREA_NUMBERS)
     return out
-
-
-def _progress(
-    progress: Sequence[TargetProgress], decisions: _Decisions
-) -> tuple[PublishedProgress, ...]:
-    """Target progress as published; an SGBV target's year to date is shown only with its
-    month (two months' years to date give a month away)."""
-    out = []
-    sensitive = 0
-    for p in progress:
-        if p.target.kind.value != SENSITIVE_KIND:
-            out.append(PublishedProgress(p.target, Figure(p.month), Figure(p.year_to_date), p.pace))
-            continue
-        month = decisions.figure("target", str(sensitive))
-        sensitive += 1
-        ytd_shown = not month.withheld and not decisions.sensitive.small(p.year_to_date)
-        ytd = Figure(p.year_to_date if ytd_shown else None)
-        out.append(PublishedProgress(p.target, month, ytd, p.pace))
-    return tuple(out)
 
 
 def publish(
@@ -409,37 +261,44 @@ def publish(
     progress: Sequence[TargetProgress] = (),
     *,
     month: str = "",
+    sgbv: SgbvPublication | None = None,
 ) -> Publication:
-    """The publishable view of a month's rows and target progress (see the module's rules)."""
-    sensitive = _SensitiveRows([row for row in rows if row.kind == SENSITIVE_KIND], threshold)
-    targets = [p.target for p in progress if p.target.kind.value == SENSITIVE_KIND]
-    candidates = _candidates(sensitive, targets)
-    _audit(sensitive, candidates)
-    decisions = _Decisions(sensitive, candidates)
-
-    published_rows: list[PublishedRow] = []
-    withheld = seen = 0
-    for row in rows:
-        values: dict[str, Number | None] = dict(row.numbers())
-        if row.kind == SENSITIVE_KIND:
-            values = decisions.row_values(seen)
-            seen += 1
-            withheld += sum(v is None for v in values.values())
-        published_rows.append(PublishedRow(row.key, row.units, values))
+    """The publishable view of a month's rows and target progress (see the module's rules);
+    ``sgbv``: the engine's publication of these rows when already made."""
+    if sgbv is None:
+        sgbv = publish_sgbv(sgbv_records(rows), threshold, month=month)
+    published_rows = [
+        PublishedRow(row.key, row.units, dict(row.numbers()))
+        for row in rows
+        if row.kind != SENSITIVE_KIND
+    ]
+    published_rows += sgbv_rows(sgbv)
+    withheld = sum(v is None for r in published_rows for v in r.values.values())
 
     by_kind = {
         kind.value: _exact_numbers([row for row in rows if row.kind == kind.value], NUMBERS)
         for kind in Kind
     }
-    by_kind[SENSITIVE_KIND].update({n: decisions.figure("kind", n) for n in COUNTS})
+    by_kind[SENSITIVE_KIND].update(
+        {
+            EVENTS: _figure(sgbv.value("total", EVENTS)),
+            PERSONS: _figure(sgbv.value("total", PERSONS)),
+            **{c: _figure(sgbv.value("cell", PERSONS, cell=c)) for c in CELLS},
+        }
+    )
+    by_partner = _areas(rows, "partner_id")
+    for partner in sorted({r.partner_id for r in rows if r.kind == SENSITIVE_KIND}):
+        # An SGBV partner's own figures are not published: its totals are partial.
+        by_partner[(partner, SENSITIVE_KIND)] = {n: Figure(None) for n in AREA_NUMBERS}
 
     return Publication(
         month=month,
         threshold=threshold,
-        rows=tuple(published_rows),
+        rows=tuple(sorted(published_rows, key=lambda r: r.key)),
         by_kind=by_kind,
-        by_region=_areas(rows, "region", decisions),
-        by_partner=_areas(rows, "partner_id", decisions),
-        progress=_progress(progress, decisions),
+        by_region={**_areas(rows, "region"), **_sgbv_areas(sgbv)},
+        by_partner=by_partner,
+        progress=_progress(progress, sgbv),
         withheld=withheld,
+        sgbv=sgbv,
     )

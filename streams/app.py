@@ -80,6 +80,8 @@ class WorkerSpec:
     registry: Mapping[str, Partner]
     data_dir: Path
     open_warehouse: Callable[[], Warehouse]
+    #: The hub's secret that re-keys beneficiary refs at intake (``disclosure.keys``).
+    ref_key: bytes
     clock: Clock = system_clock
     leader_tasks: Sequence[LeaderTask] = field(default=())
 
@@ -136,11 +138,13 @@ def meta_of(message: Any) -> Meta:
 
 
 def transform_all(
-    events: Sequence[Any], registry: Mapping[str, Partner], now: datetime
+    events: Sequence[Any], registry: Mapping[str, Partner], now: datetime, ref_key: bytes
 ) -> list[Outcome]:
     """The outcome of every Faust event of a batch (pure; run in a thread by the agent)."""
     return [
-        process(event.message.value or b"", meta_of(event.message), registry, now=now)
+        process(
+            event.message.value or b"", meta_of(event.message), registry, now=now, ref_key=ref_key
+        )
         for event in events
     ]
 
@@ -186,7 +190,7 @@ def create_worker(spec: WorkerSpec) -> Worker:
         async for events in stream.take_events(size, within=within):
             now = clock()
             # In a thread: the event loop keeps answering /status and heartbeats meanwhile.
-            outcomes = await asyncio.to_thread(transform_all, events, registry, now)
+            outcomes = await asyncio.to_thread(transform_all, events, registry, now, spec.ref_key)
             await sink.write(Batch.of(outcomes))
             # take_events acks `events` when this loop asks for the next batch.
 
@@ -202,7 +206,9 @@ def create_worker(spec: WorkerSpec) -> Worker:
         except WarehouseError as error:  # the next tick tries again
             log.warning("silent-partner check skipped: %s", error)
 
-    watcher = UnregisteredTopics(spec.kafka, topics, registry, sink, clock, alerts.raise_alerts)
+    watcher = UnregisteredTopics(
+        spec.kafka, topics, registry, sink, clock, alerts.raise_alerts, spec.ref_key
+    )
 
     @app.timer(WATCH_SECONDS)  # type: ignore[untyped-decorator]
     async def unregistered_topics() -> None:
@@ -220,7 +226,10 @@ def create_worker(spec: WorkerSpec) -> Worker:
     async def measure_status() -> None:
         lag = await asyncio.to_thread(lag_status, spec.kafka, APP_ID, topics)
         try:
-            stored: dict[str, Any] = await asyncio.to_thread(access.read, warehouse_status)
+            now = clock()
+            stored: dict[str, Any] = await asyncio.to_thread(
+                access.read, lambda wh: warehouse_status(wh, now)
+            )
         except WarehouseError as error:
             stored = {"error": str(error)}
         cache.update(lag, stored, clock())

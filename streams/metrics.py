@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
+from disclosure.rules import open_rows
 from streams.batch import Batch
 
 ACCEPTED = "partnerhub_events_accepted_total"
@@ -38,14 +39,21 @@ ALERTS = "partnerhub_alerts_raised_total"
 LATENCY = "partnerhub_ingest_latency_seconds"
 FAILURES = "partnerhub_sink_failures_total"
 UNSTORABLE = "partnerhub_events_unstorable_total"
+SGBV_RECEIVED = "partnerhub_sgbv_received"
 
 #: name -> (type, help, label names). The single list of metric names.
 METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    ACCEPTED: ("counter", "Events written to the warehouse as facts.", ()),
+    ACCEPTED: ("counter", "Events written to the warehouse as facts (SGBV never counted).", ()),
     DEADLETTERED: (
         "counter",
-        "Messages rejected to the dead-letter topic, by first reason code.",
+        "Messages rejected to the dead-letter topic, by first reason code (SGBV topics not"
+        " counted).",
         ("reason",),
+    ),
+    SGBV_RECEIVED: (
+        "gauge",
+        "1 once any SGBV message has arrived since the worker started, else 0 (never a count).",
+        (),
     ),
     BATCHES: ("counter", "Sink batches written durably.", ()),
     BATCH_SIZE: ("gauge", "Messages in the last sink batch.", ()),
@@ -139,9 +147,19 @@ class WorkerMetrics:
         self.failing = ""
 
     def batch_written(self, batch: Batch, seconds: float, written_at: datetime) -> None:
-        """Count a batch made durable in ``seconds``, its messages queryable at ``written_at``."""
+        """Count a batch made durable in ``seconds``, its messages queryable at ``written_at``.
+
+        SGBV messages are never counted (``docs/sgbv.md``): a count of them, or a batch whose
+        size or count moves without any counted message, is an SGBV number. Only whether any
+        arrived is kept (:data:`SGBV_RECEIVED`)."""
         self._gauge[UNAVAILABLE].set(0)
         self.failing = ""
+        counted = Batch(facts=open_rows(batch.facts), deadletters=open_rows(batch.deadletters))
+        if len(counted) < len(batch):
+            self._gauge[SGBV_RECEIVED].set(1)
+        if not len(counted):
+            return
+        batch = counted
         self._counter[BATCHES].inc()
         self._gauge[BATCH_SIZE].set(len(batch))
         self._gauge[BATCH_SECONDS].set(seconds)

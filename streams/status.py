@@ -1,14 +1,16 @@
-"""What the worker's ``/status`` page reports: lag, counts, dead letters, partners' last reports."""
+"""What the worker's ``/status`` page reports: lag, counts, dead letters, partners' last reports
+(never an SGBV count: see :func:`warehouse_status`)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from broker.lag import group_lag, lag_by_topic
 from broker.settings import KafkaSettings
+from disclosure.rules import SENSITIVE_KIND, is_sensitive_topic, yes_no
 from streams import metrics as m
 from streams.metrics import WorkerMetrics
 from warehouse.client import Warehouse
@@ -17,24 +19,41 @@ from warehouse.facts import deadletter_counts, table_counts
 log = logging.getLogger(__name__)
 
 
-def warehouse_status(wh: Warehouse) -> dict[str, Any]:
-    """Row counts, dead letters by reason and each partner's last report, from the warehouse."""
-    last = wh.query(
-        "SELECT partner_id, max(last_reported_at) AS last_reported_at, "
-        "max(last_ingested_at) AS last_ingested_at, sum(events) AS events "
-        "FROM partner_activity FINAL GROUP BY partner_id ORDER BY partner_id"
+def warehouse_status(wh: Warehouse, now: datetime | None = None) -> dict[str, Any]:
+    """Row counts, dead letters by reason and each partner's last report, from the warehouse.
+
+    No SGBV count leaves here (``disclosure.rules``): row and dead-letter counts leave SGBV
+    rows out, a partner's events and report times are of its other kinds, and for a partner
+    mandated SGBV the page says only whether it reported SGBV this month (an SGBV report's
+    time is not shown either: it would date a case). ``now`` (default: the real time) says
+    which month is "this month".
+    """
+    today = (now or datetime.now(UTC)).astimezone(UTC)
+    month_start = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = wh.query(
+        "SELECT partner_id, kind, max(last_reported_at) AS last_reported_at,"
+        " max(last_ingested_at) AS last_ingested_at, sum(events) AS events"
+        " FROM partner_activity FINAL GROUP BY partner_id, kind ORDER BY partner_id, kind"
     )
+    partners: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = partners.setdefault(
+            str(row["partner_id"]),
+            {"events": 0, "last_reported_at": None, "last_ingested_at": None},
+        )
+        if row["kind"] == SENSITIVE_KIND:
+            reported = row["last_ingested_at"] >= month_start
+            entry["sgbv_reported_this_month"] = yes_no(reported)
+            continue
+        entry["events"] += int(row["events"])
+        for name in ("last_reported_at", "last_ingested_at"):
+            value = _iso(row[name])
+            if value is not None and (entry[name] is None or value > entry[name]):
+                entry[name] = value
     return {
-        "tables": table_counts(wh),
-        "deadletters_by_reason": deadletter_counts(wh),
-        "partners": {
-            row["partner_id"]: {
-                "events": int(row["events"]),
-                "last_reported_at": _iso(row["last_reported_at"]),
-                "last_ingested_at": _iso(row["last_ingested_at"]),
-            }
-            for row in last
-        },
+        "tables": table_counts(wh, sgbv=False),
+        "deadletters_by_reason": deadletter_counts(wh, sgbv=False),
+        "partners": partners,
     }
 
 
@@ -49,7 +68,10 @@ def lag_status(settings: KafkaSettings, group: str, topics: list[str]) -> dict[s
     except Exception as error:  # the status page must answer even when the broker does not
         log.warning("lag unavailable: %s", error)
         return {"error": str(error)}
-    return {"total": sum(per_topic.values()), "by_topic": per_topic}
+    # SGBV topics' lag is a count of SGBV messages: only whether any are waiting.
+    shown = {t: n for t, n in per_topic.items() if not is_sensitive_topic(t)}
+    waiting = any(n > 0 for t, n in per_topic.items() if is_sensitive_topic(t))
+    return {"total": sum(shown.values()), "by_topic": shown, "sgbv_waiting": yes_no(waiting)}
 
 
 def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
@@ -68,6 +90,7 @@ def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
         "failures_by_kind": {k: int(v) for k, v in metrics.by_label(m.FAILURES).items()},
         # Messages refused for their content: isolated, dead-lettered, the rest written.
         "unstorable": int(metrics.value(m.UNSTORABLE)),
+        "sgbv_received": yes_no(metrics.value(m.SGBV_RECEIVED) == 1),
         "latency_seconds": {k: round(v, 4) for k, v in metrics.latency.quantiles().items()},
     }
 

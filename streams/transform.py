@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from disclosure.keys import rekey_ref
 from schemas.contract import (
     AssistanceEvent,
     DurableSolutionsEvent,
@@ -76,8 +77,10 @@ def process(
     registry: Mapping[str, Mandated],
     *,
     now: datetime,
+    ref_key: bytes,
 ) -> Outcome:
-    """Validate and attribute one message; return the rows to write. Never raises on bad input."""
+    """Validate and attribute one message; return the rows to write (beneficiary refs re-keyed
+    with the hub's ``ref_key``). Never raises on bad input."""
     try:
         event = parse_event(raw, today=latest_day(now))
     except InvalidEvent as invalid:
@@ -85,7 +88,7 @@ def process(
     reasons = check_attribution(event, meta.topic, registry)
     if reasons:
         return _rejected(raw, meta, tuple(reasons), now)
-    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now), raw=raw)
+    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now, ref_key), raw=raw)
 
 
 def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Outcome:
@@ -154,8 +157,9 @@ def fact_row(event: Event, meta: Meta, ingested_at: datetime) -> Row:
     }
 
 
-def ref_rows(event: Event, ingested_at: datetime) -> list[Row]:
-    """One ``assistance_refs`` row per beneficiary ref of an assistance event revision."""
+def ref_rows(event: Event, ingested_at: datetime, ref_key: bytes) -> list[Row]:
+    """One ``assistance_refs`` row per beneficiary ref of an assistance event revision, the ref
+    re-keyed with the hub's secret (:func:`disclosure.keys.rekey_ref`)."""
     if not isinstance(event, AssistanceEvent):
         return []
     month = month_of(event.occurred_on)
@@ -166,7 +170,7 @@ def ref_rows(event: Event, ingested_at: datetime) -> list[Row]:
             "revision": event.revision,
             "month": month,
             "category": event.payload.category.value,
-            "ref": ref,
+            "ref": rekey_ref(ref_key, ref),
             "ingested_at": ingested_at,
         }
         for ref in event.beneficiary_refs

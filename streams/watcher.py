@@ -82,8 +82,10 @@ class UnregisteredTopics:
         sink: Sink,
         clock: Clock,
         raise_alerts: Callable[[Sequence[Row]], Awaitable[None]],
+        ref_key: bytes,
     ) -> None:
         self._kafka = kafka
+        self._ref_key = ref_key  # never used in practice: such a topic always fails attribution
         self._pattern = re.compile(unregistered_pattern(registered))
         self._assigned: set[str] = set()
         self._next_listing = 0.0
@@ -136,7 +138,9 @@ class UnregisteredTopics:
         for records in consumer.poll(timeout_ms=200).values():
             for r in records:
                 meta = Meta(r.topic, r.partition, r.offset, published_at(r.timestamp / 1000))
-                outcomes.append(process(r.value or b"", meta, self._registry, now=now))
+                outcomes.append(
+                    process(r.value or b"", meta, self._registry, now=now, ref_key=self._ref_key)
+                )
         return outcomes
 
     async def run_once(self) -> int:

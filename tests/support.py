@@ -123,6 +123,10 @@ def wait_until(condition: Callable[[], T], *, timeout: float, what: str, every: 
         time.sleep(every)
 
 
+#: The hub secret of warehouses the tests load directly.
+TEST_HUB_KEY = b"test-hub-secret"
+
+
 def load_simulation(folder: Path, sim: Simulation, *, now: datetime | None = None) -> Warehouse:
     """An embedded warehouse in ``folder``, migrated and holding ``sim`` as the worker would
     have written it (same transform, same sink). The caller closes it: chdb serves one
@@ -135,6 +139,7 @@ def load_simulation(folder: Path, sim: Simulation, *, now: datetime | None = Non
             [(m.topic, m.value) for m in sim.messages],
             sim.spec.partners,
             now=now or datetime.combine(sim.spec.today, datetime.min.time(), UTC),
+            ref_key=TEST_HUB_KEY,
         )
     except BaseException:
         wh.close()
@@ -165,6 +170,7 @@ def ingest_messages(
     registry: Mapping[str, Mandated],
     *,
     now: datetime,
+    ref_key: bytes = TEST_HUB_KEY,
     batch_size: int = 5000,
 ) -> Batch:
     """Run ``(topic, value)`` messages through the worker's transform and writer, without Kafka.
@@ -175,7 +181,7 @@ def ingest_messages(
     batch = Batch()
     for start in range(0, len(messages), batch_size):
         outcomes = [
-            process(value, Meta(topic, 0, start + i, now), registry, now=now)
+            process(value, Meta(topic, 0, start + i, now), registry, now=now, ref_key=ref_key)
             for i, (topic, value) in enumerate(messages[start : start + batch_size])
         ]
         batch = Batch.of(outcomes)

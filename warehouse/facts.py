@@ -375,17 +375,28 @@ def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()")))
 
 
-def deadletter_counts(wh: Warehouse) -> dict[str, int]:
-    """Dead-lettered messages by their first reason code (``""`` when there is none)."""
+#: Per table that holds SGBV rows, the condition that leaves them out (``sgbv=False``): every
+#: table with a ``kind`` column, and dead letters by their topic.
+OPEN_ROWS: dict[str, str] = {
+    **{table: "kind != 'sgbv'" for table, columns in TABLES.items() if "kind" in columns},
+    "deadletters": "topic NOT LIKE 'partners.%.sgbv.v1'",
+}
+
+
+def deadletter_counts(wh: Warehouse, *, sgbv: bool = True) -> dict[str, int]:
+    """Dead-lettered messages by their first reason code (``""`` when there is none);
+    ``sgbv=False`` leaves out those that arrived on SGBV topics (what may be shown)."""
+    where = "" if sgbv else f" WHERE {OPEN_ROWS['deadletters']}"
     rows = wh.query(
         "SELECT if(empty(codes), '', codes[1]) AS code, count() AS n"
-        " FROM deadletters FINAL GROUP BY code ORDER BY code"
+        f" FROM deadletters FINAL{where} GROUP BY code ORDER BY code"
     )
     return {row["code"]: int(row["n"]) for row in rows}
 
 
-def table_counts(wh: Warehouse) -> dict[str, int]:
-    """Stored rows of each hub table that exists (before background de-duplication)."""
+def table_counts(wh: Warehouse, *, sgbv: bool = True) -> dict[str, int]:
+    """Stored rows of each hub table that exists (before background de-duplication);
+    ``sgbv=False`` leaves SGBV rows out (a count of them is an SGBV number)."""
     present = {
         row["name"]
         for row in wh.query(
@@ -397,6 +408,12 @@ def table_counts(wh: Warehouse) -> dict[str, int]:
     names = [name for name in TABLES if name in present]
     if not names:
         return {}
-    union = " UNION ALL ".join(f"SELECT '{n}' AS name, count() AS n FROM {n}" for n in names)
+
+    def where(name: str) -> str:
+        return "" if sgbv or name not in OPEN_ROWS else f" WHERE {OPEN_ROWS[name]}"
+
+    union = " UNION ALL ".join(
+        f"SELECT '{n}' AS name, count() AS n FROM {n}{where(n)}" for n in names
+    )
     counts = {row["name"]: int(row["n"]) for row in wh.query(union)}
     return {name: counts[name] for name in names}

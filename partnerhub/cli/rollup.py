@@ -122,7 +122,7 @@ def _print(run: RollupRun) -> None:
     pub = report.publication
     console.print(
         f"  {len(pub.rows):,} rows, {show(pub.kind_total('events'))} events, "
-        f"{show(pub.kind_total('persons'))} people reached; checksum {version.checksum[:16]}"
+        f"{show(pub.kind_total('persons'))} people reached; checksum {run.report.checksum[:16]}"
     )
     if report.differences:
         console.print(

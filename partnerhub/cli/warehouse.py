@@ -12,6 +12,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
+from disclosure.engine import SgbvPublication
+from disclosure.grain import DIMENSIONS, EVENTS, PERSONS
 from partnerhub.cli.common import console, settings
 from schemas.vocabulary import CELLS, Kind
 from warehouse import bench
@@ -43,14 +45,14 @@ def counts_cmd() -> None:
     hub = settings()
     wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
-        counts = table_counts(wh)
-        letters = deadletter_counts(wh) if "deadletters" in counts else {}
+        counts = table_counts(wh, sgbv=False)
+        letters = deadletter_counts(wh, sgbv=False) if "deadletters" in counts else {}
     finally:
         wh.close()
     if not counts:
         console.print("no hub tables yet; run `partnerhub warehouse migrate`")
         return
-    table = Table("table", "rows")
+    table = Table("table", "rows", title="rows (SGBV rows not counted)")
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
@@ -67,41 +69,48 @@ def totals_cmd(
     unsuppressed: bool = typer.Option(
         False,
         "--unsuppressed",
-        help="Exact numbers, small SGBV cells included: for reconciliation by operators on the "
-        "hub's own machine, never for sharing.",
+        help="Exact numbers, SGBV included: for reconciliation by operators on the hub's own "
+        "machine, never for sharing.",
     ),
 ) -> None:
     """Events and people reached by month and kind; says whether aggregates match facts.
 
-    Small SGBV numbers are shown suppressed (GBVIMS) unless ``--unsuppressed`` is given.
+    SGBV figures are those the disclosure engine published with each month's roll-up (the same
+    figures as the roll-up's files and the SGBV dashboard), unless ``--unsuppressed``.
     """
+    from rollups.published import published_months
+
     hub = settings()
     wh = open_warehouse(hub.clickhouse, hub.data_dir)
     try:
         totals = totals_by_month(wh)
         from_facts = totals_from_facts(wh)
-        letters = deadletter_counts(wh)
+        letters = deadletter_counts(wh, sgbv=unsuppressed)
+        sgbv = {} if unsuppressed else published_months(wh)
     finally:
         wh.close()
     if as_json:
-
-        def shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return rows if unsuppressed else [suppressed(r, hub.sgbv_threshold) for r in rows]
-
-        data = {"totals": shown(totals), "from_facts": shown(from_facts), "deadletters": letters}
+        data: dict[str, Any] = {
+            "totals": totals if unsuppressed else open_rows(totals),
+            "from_facts": from_facts if unsuppressed else open_rows(from_facts),
+            "deadletters": letters,
+        }
+        if not unsuppressed:
+            data["sgbv"] = {month: sgbv_json(pub) for month, pub in sgbv.items()}
         console.out(json.dumps(data, indent=1), highlight=False)  # no markup, no wrapping
         return
     table = Table("month", "kind", "events", "people")
-    for (month, kind), (events, people) in sorted(by_month_and_kind(totals).items()):
-        table.add_row(
-            month,
-            kind,
-            *(
-                str(n) if unsuppressed else shown_count(n, kind, hub.sgbv_threshold)
-                for n in (events, people)
-            ),
-        )
+    rows = by_month_and_kind(totals if unsuppressed else open_rows(totals))
+    if not unsuppressed:
+        for month in sorted({m for m, kind in by_month_and_kind(totals) if kind == Kind.SGBV}):
+            rows[(month, Kind.SGBV.value)] = sgbv_totals(sgbv.get(month))
+    for (month, kind), (events, people) in sorted(rows.items()):
+        table.add_row(month, kind, *(shown(n) for n in (events, people)))
     console.print(table)
+    if not unsuppressed:
+        console.print(
+            f"SGBV: figures from each month's roll-up; {SUPPRESSED} withheld (GBVIMS practice)."
+        )
     if totals == from_facts:
         console.print(f"[green]ok[/]: {len(totals)} totals rows match the facts")
     else:
@@ -109,30 +118,53 @@ def totals_cmd(
         raise typer.Exit(1)
 
 
-def suppressed(row: dict[str, Any], threshold: int) -> dict[str, Any]:
-    """A totals row as it may leave the warehouse: small SGBV numbers replaced by ``<N``."""
-    if row.get("kind") != Kind.SGBV:
-        return row
-    return {
-        k: f"<{threshold}" if k in ("events", *CELLS) and 0 < v < threshold else v
-        for k, v in row.items()
-    }
+#: How a withheld SGBV figure is written, and one of a month without a roll-up yet.
+SUPPRESSED = "x"
+UNPUBLISHED = "not published yet (no roll-up)"
 
 
-def by_month_and_kind(totals: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, int]]:
+def sgbv_totals(pub: SgbvPublication | None) -> tuple[int | str, int | str]:
+    """A month's SGBV reports and people as published (or why not)."""
+    if pub is None:
+        return UNPUBLISHED, UNPUBLISHED
+    events, people = pub.value("total", EVENTS), pub.value("total", PERSONS)
+    return (
+        SUPPRESSED if events is None else events,
+        SUPPRESSED if people is None else people,
+    )
+
+
+def sgbv_json(pub: SgbvPublication) -> list[dict[str, Any]]:
+    """Every published SGBV figure of a month (``"x"`` where withheld)."""
+    return [
+        {
+            "table": key.table,
+            "measure": key.measure,
+            **{d: key.value_of(d) for d in DIMENSIONS if key.value_of(d)},
+            "value": SUPPRESSED if value is None else value,
+        }
+        for key, value in pub.figures.items()
+    ]
+
+
+def shown(n: int | str) -> str:
+    return f"{n:,}" if isinstance(n, int) else n
+
+
+def open_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Totals rows of every kind but SGBV (whose figures only the engine publishes)."""
+    return [row for row in rows if row.get("kind") != Kind.SGBV]
+
+
+def by_month_and_kind(
+    totals: list[dict[str, Any]],
+) -> dict[tuple[str, str], tuple[int | str, int | str]]:
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in totals:
         entry = sums[(row["month"], row["kind"])]
         entry[0] += row["events"]
         entry[1] += sum(row[c] for c in CELLS)
     return {key: (events, people) for key, (events, people) in sums.items()}
-
-
-def shown_count(n: int, kind: str, threshold: int) -> str:
-    """A count as it may leave the warehouse: small SGBV numbers suppressed (GBVIMS)."""
-    if kind == Kind.SGBV and 0 < n < threshold:
-        return f"<{threshold}"
-    return f"{n:,}"
 
 
 @app.command("bench")

@@ -42,7 +42,7 @@ def status(
         return
     lag = data["lag"]
     console.print(f"group [bold]{data['group']}[/]: lag {lag.get('total', lag.get('error'))}")
-    counts = Table("table", "rows", title="Warehouse")
+    counts = Table("table", "rows", title="Warehouse (SGBV rows not counted)")
     for name, n in data["warehouse"].get("tables", {}).items():
         counts.add_row(name, str(n))
     console.print(counts)
@@ -50,7 +50,14 @@ def status(
     for code, n in data["warehouse"].get("deadletters_by_reason", {}).items():
         dead.add_row(code, str(n))
     console.print(dead)
-    partners = Table("partner", "events", "last reported", title="Partners")
+    partners = Table(
+        "partner",
+        "events (not SGBV)",
+        "last reported",
+        "SGBV reported this month",
+        title="Partners",
+    )
     for code, p in data["warehouse"].get("partners", {}).items():
-        partners.add_row(code, str(p["events"]), p["last_reported_at"] or "-")
+        sgbv = p.get("sgbv_reported_this_month", "-")
+        partners.add_row(code, str(p["events"]), p["last_reported_at"] or "-", sgbv)
     console.print(partners)

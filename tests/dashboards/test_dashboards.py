@@ -4,7 +4,6 @@ suppression rule, the generated files and ``partnerhub dashboards build --check`
 from __future__ import annotations
 
 import json
-import random
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from dashboards.macros import (
 from dashboards.model import Panel, Text, layout
 from dashboards.settings import GrafanaSettings
 from dashboards.sgbv import UID as SGBV_UID
-from dashboards.sql import NOT_SGBV, NOT_SGBV_TOPIC, suppress_cells
+from dashboards.sql import NOT_SGBV, NOT_SGBV_TOPIC
 from partnerhub.settings import HubSettings
 from streams.settings import WorkerSettings
 
@@ -148,45 +147,6 @@ def test_render_runs_variables_before_macros() -> None:
     )
 
 
-# --- the suppression rule --------------------------------------------------------------------
-
-
-def test_suppression_hides_small_cells_and_a_complementary_one() -> None:
-    # One small cell: the next smallest goes too, so the total cannot give it away.
-    assert suppress_cells({"a": 30, "b": 3, "c": 12, "d": 0}, 5) == {
-        "a": 30,
-        "b": None,
-        "c": None,
-        "d": 0,
-    }
-    # Two small cells adding up to less than the threshold: a third goes.
-    assert suppress_cells({"a": 1, "b": 2, "c": 6, "d": 40}, 5) == {
-        "a": None,
-        "b": None,
-        "c": None,
-        "d": 40,
-    }
-    # Nothing small: nothing hidden. A lone small total: hidden.
-    assert suppress_cells({"a": 5, "b": 7}, 5) == {"a": 5, "b": 7}
-    assert suppress_cells({"all": 4}, 5) == {"all": None}
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_suppression_never_shows_or_implies_a_small_number(seed: int) -> None:
-    rng = random.Random(seed)
-    threshold = rng.choice([2, 5, 10])
-    cells = {f"k{i}": rng.choice([0, 1, 2, 3, 4, 6, 9, 11, 25]) for i in range(rng.randint(1, 9))}
-    shown = suppress_cells(cells, threshold)
-    assert all(v is None or v == 0 or v >= threshold for v in shown.values())
-    hidden = [cells[k] for k, v in shown.items() if v is None]
-    if hidden:
-        # A total minus the shown cells is the sum of the hidden ones: never one small
-        # number, never one cell alone (unless everything, total included, is hidden).
-        total = sum(cells.values())
-        assert sum(hidden) >= threshold or total < threshold
-        assert len(hidden) >= 2 or total < threshold
-
-
 # --- the dashboards and their files ---------------------------------------------------------
 
 
@@ -224,9 +184,14 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
     for d in dashboards(default_context()):
         for title, query in d.queries():
             if d.uid == SGBV_UID:
-                assert "kind = 'sgbv'" in query.sql, title
-                assert "small_people" in query.sql, title
+                # The engine's published figures only: no table that holds exact rows.
+                assert "sgbv_figures" in query.sql, title
+                assert not re.search(
+                    r"\b(daily_aggregates|partner_activity|facts|rollup_rows)\b", query.sql
+                ), title
                 continue
+            assert "sgbv_figures" not in query.sql
+            assert "sgbv_published" not in query.sql
             assert not re.search(r"kind\s*=\s*'sgbv'", query.sql), (d.uid, title)
             if re.search(r"\b(daily_aggregates|partner_activity|facts)\b", query.sql):
                 one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)
@@ -256,9 +221,10 @@ def test_the_sgbv_dashboard_has_its_own_data_source_and_no_variables() -> None:
             sql = target["rawSql"]
             # No variable of any form: $name, ${name}, [[name]]; only the plugin's $__ macros.
             assert not re.search(r"\$(?!__)|\[\[", sql), (panel["title"], sql)
-            # Only daily_aggregates, and no table function (none is granted to its user).
+            # Only the published-figures view, and no table function (its user has no grant
+            # for one).
             assert set(re.findall(r"\b(?:FROM|JOIN)\s+([A-Za-z_][\w.]*)", sql)) == {
-                "daily_aggregates"
+                "sgbv_figures"
             }, panel["title"]
             assert not re.search(r"\b(?:FROM|JOIN)\s+[A-Za-z_]\w*\s*\(", sql), panel["title"]
 
@@ -304,8 +270,8 @@ def test_the_threshold_and_data_sources_come_from_the_settings() -> None:
     )
     files = render(dashboards(hub.dashboard_context()), "my-clickhouse")
     sgbv = files["partnerhub-sgbv.json"]
-    assert "< 11" in sgbv
-    assert "< 5)" not in sgbv
+    assert "below 11" in sgbv
+    assert "below 5" not in sgbv
     assert '"uid": "my-sgbv"' in sgbv
     assert "my-clickhouse" not in sgbv
     assert '"uid": "my-clickhouse"' in files["partnerhub-overview.json"]

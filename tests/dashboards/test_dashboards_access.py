@@ -1,6 +1,7 @@
 """What Grafana's two ClickHouse users may read (deploy/clickhouse/users.d/partnerhub.xml):
-row filters that keep SGBV rows from the main dashboard user, a second user that reads SGBV
-daily aggregates only, nothing of ``assistance_refs`` for either. Checked as text against
+row filters that keep SGBV rows from the main dashboard user, a second user that reads the
+disclosure engine's published SGBV figures (the ``sgbv_figures`` view) only, nothing of
+``assistance_refs`` for either. Checked as text against
 ``warehouse.tables`` (so a new table with a ``kind`` column is caught), as SQL on the migrated
 tables, and as the ClickHouse engine itself loads the file."""
 
@@ -27,7 +28,6 @@ DATABASE = "partnerhub"
 DASHBOARD_USER = "partnerhub_dashboard"
 SGBV_USER = "partnerhub_sgbv"
 NOT_SGBV = "kind != 'sgbv'"
-ONLY_SGBV = "kind = 'sgbv'"
 
 
 def users() -> ET.Element:
@@ -82,9 +82,13 @@ def test_no_grafana_user_reads_beneficiary_refs_or_dead_letter_bytes() -> None:
         assert user(name).findtext("access_management") in (None, "0"), name
 
 
-def test_the_sgbv_user_reads_sgbv_daily_aggregates_and_nothing_else() -> None:
-    assert grants(SGBV_USER) == [f"GRANT SELECT ON {DATABASE}.daily_aggregates"]
-    assert row_filters(SGBV_USER) == {"daily_aggregates": ONLY_SGBV}
+def test_the_sgbv_user_reads_the_published_figures_view_and_nothing_else() -> None:
+    assert grants(SGBV_USER) == [f"GRANT SELECT ON {DATABASE}.sgbv_figures"]
+    assert row_filters(SGBV_USER) == {}
+    # The main dashboard user cannot read the SGBV figures (only the SGBV data source can).
+    dashboard = grants(DASHBOARD_USER)
+    assert f"REVOKE SELECT ON {DATABASE}.sgbv_figures" in dashboard
+    assert f"REVOKE SELECT ON {DATABASE}.sgbv_published" in dashboard
     root = ET.parse(USERS_XML).getroot()
     profile = root.find(f"profiles/{user(SGBV_USER).findtext('profile')}")
     assert profile is not None
@@ -124,7 +128,7 @@ def test_every_row_filter_is_valid_sql_on_its_table(migrated: Warehouse) -> None
                 {"n": 0}
             ]
             checked += 1
-    assert checked >= len(tables_with_kind()) + 2
+    assert checked >= len(tables_with_kind()) + 1
 
 
 @pytest.mark.clickhouse
@@ -219,7 +223,7 @@ def test_clickhouse_loads_the_users_as_intended(tmp_path: Path) -> None:
     loaded = _load_in_clickhouse(tmp_path)
     assert {DASHBOARD_USER, SGBV_USER, "partnerhub_writer"} <= set(loaded["users"])
     assert loaded["grants"][SGBV_USER] == [
-        f"GRANT SELECT ON {DATABASE}.daily_aggregates TO {SGBV_USER}"
+        f"GRANT SELECT ON {DATABASE}.sgbv_figures TO {SGBV_USER}"
     ]
     assert (
         f"REVOKE SELECT ON {DATABASE}.assistance_refs FROM {DASHBOARD_USER}"
@@ -228,8 +232,8 @@ def test_clickhouse_loads_the_users_as_intended(tmp_path: Path) -> None:
     policies = {(p["user"], p["table"]): p["filter"] for p in loaded["policies"]}
     for table, condition in row_filters(DASHBOARD_USER).items():
         assert policies[(DASHBOARD_USER, table)] == condition
-    assert policies[(SGBV_USER, "daily_aggregates")] == ONLY_SGBV
-    # Everyone else reads every row of a filtered table (no policy, or the filter "1").
+    # Everyone else reads every row of a filtered table (no policy, or the filter "1"); the
+    # SGBV user has no grant on those tables at all.
     for (name, table), condition in policies.items():
-        if name not in (DASHBOARD_USER, SGBV_USER):
+        if name != DASHBOARD_USER:
             assert condition == "1", (name, table)

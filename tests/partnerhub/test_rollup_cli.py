@@ -58,6 +58,7 @@ def test_rollup_writes_version_1_then_stands(data_dir: Path) -> None:
         "rollup-2006-03-v1-hxl.csv",
         "rollup-2006-03-v1.csv",
         "rollup-2006-03-v1.html",
+        "rollup-2006-03-v1.sha256",
         "rollup-2006-03-v1.xlsx",
     ]
     first = (folder / "rollup-2006-03-v1.csv").read_bytes()

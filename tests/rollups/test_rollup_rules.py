@@ -3,6 +3,7 @@ version differences and the canonical CSV's formatting. No warehouse here."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -231,5 +232,9 @@ def test_exact_csv_is_sorted_and_its_checksum_ignores_row_order() -> None:
     assert "1.50,kg|kit" in lines[2]
     assert text.endswith("\n")
     assert "\r" not in text
-    assert checksum("2006-03", rows) == checksum("2006-03", list(reversed(rows)))
-    assert checksum("2006-03", rows) != checksum("2006-04", rows)
+    key = b"hub-secret"
+    assert checksum("2006-03", rows, key) == checksum("2006-03", list(reversed(rows)), key)
+    assert checksum("2006-03", rows, key) != checksum("2006-04", rows, key)
+    # Keyed: without the hub's secret the exact table cannot be tested against it.
+    assert checksum("2006-03", rows, key) != checksum("2006-03", rows, b"another")
+    assert checksum("2006-03", rows, key) != hashlib.sha256(text.encode()).hexdigest()

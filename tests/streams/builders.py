@@ -13,6 +13,8 @@ from streams.batch import Batch
 from streams.transform import Meta, Outcome, process
 from warehouse.client import Parameters, Row, Warehouse, WarehouseUnavailable
 
+#: The hub secret refs are re-keyed with in these tests.
+REF_KEY = b"test-hub-secret"
 NOW = datetime(2006, 12, 31, 12, 0, tzinfo=UTC)
 PUBLISHED = datetime(2006, 12, 31, 11, 59, 58, tzinfo=UTC)  # two seconds before NOW
 
@@ -43,7 +45,7 @@ def outcome(body: Mapping[str, Any] | bytes, offset: int, partner: str = "kzlega
     """What the worker's transform makes of one message on ``partner``'s assistance topic."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     meta = Meta(f"partners.{partner}.assistance.v1", 0, offset, PUBLISHED)
-    return process(raw, meta, partners(), now=NOW)
+    return process(raw, meta, partners(), now=NOW, ref_key=REF_KEY)
 
 
 def mixed_batch() -> Batch:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from disclosure.keys import rekey_ref
 from streams.batch import Batch
-from tests.streams.builders import NOW, assistance, mixed_batch, outcome
+from tests.streams.builders import NOW, REF_KEY, assistance, mixed_batch, outcome
 
 
 def test_a_batch_holds_facts_with_their_refs_and_dead_letters_in_message_order() -> None:
     batch = mixed_batch()
 
     assert [f["offset"] for f in batch.facts] == [0, 2]
-    refs = [(r["event_id"][-1], r["ref"][0]) for r in batch.refs]
-    assert refs == [("1", "a"), ("1", "b"), ("2", "a")]
+    refs = [(r["event_id"][-1], r["ref"]) for r in batch.refs]
+    a, b = (rekey_ref(REF_KEY, c * 64) for c in "ab")  # re-keyed at intake with the hub secret
+    assert refs == [("1", a), ("1", b), ("2", a)]
     assert [(d["offset"], d["codes"]) for d in batch.deadletters] == [
         (1, ["invalid_json"]),
         (3, ["unknown_region"]),

@@ -46,6 +46,7 @@ from schemas.vocabulary import AGE_BRACKETS, CELLS
 from streams.batch import Batch
 from streams.transform import Meta, Outcome, process
 from streams.writer import write_isolated
+from tests.streams.builders import REF_KEY
 from warehouse.client import EmbeddedWarehouse
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
@@ -247,7 +248,7 @@ def check_batch(ledger: Ledger, inputs: list[tuple[str, bytes]]) -> None:
     for topic, raw in inputs:
         meta = Meta(topic, 0, ledger.offset, NOW)
         ledger.offset += 1
-        outcomes.append(process(raw, meta, REGISTRY, now=NOW))  # never raises
+        outcomes.append(process(raw, meta, REGISTRY, now=NOW, ref_key=REF_KEY))  # never raises
     batch = Batch.of(outcomes)
     refused = write_isolated(ledger.wh, batch, NOW)  # never raises for data
 

@@ -24,6 +24,7 @@ from streams.status import worker_status
 from streams.transform import Meta, Row, process
 from streams.unstorable import UNSTORABLE_MESSAGE
 from streams.writer import WarehouseWriter, write_isolated
+from tests.streams.builders import REF_KEY
 from warehouse.client import EmbeddedWarehouse, StatementFailed, WarehouseUnavailable
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
@@ -97,7 +98,9 @@ def batch_of_examples() -> Batch:
         raw = path.read_bytes()
         event = json.loads(raw)
         topic = f"partners.{event['partner_id']}.{event['kind']}.v1"
-        outcomes.append(process(raw, Meta(topic, 0, offset, NOW), registry, now=NOW))
+        outcomes.append(
+            process(raw, Meta(topic, 0, offset, NOW), registry, now=NOW, ref_key=REF_KEY)
+        )
     assert all(o.accepted for o in outcomes)
     batch = Batch.of(outcomes)
     ORIGINALS.update(batch.originals)

@@ -24,6 +24,8 @@ EXPOSED = {
     "partnerhub_ingest_latency_seconds": ("summary", ()),
     "partnerhub_sink_failures_total": ("counter", ("kind",)),
     "partnerhub_events_unstorable_total": ("counter", ()),
+    # Added with the SGBV disclosure rules: whether any SGBV message came, never a count.
+    "partnerhub_sgbv_received": ("gauge", ()),
 }
 
 
@@ -104,6 +106,7 @@ def test_status_shows_the_same_figures() -> None:
         "failing": "",  # the last batch got through
         "failures_by_kind": {"warehouse_unavailable": 2},
         "unstorable": 0,
+        "sgbv_received": "no",
         "latency_seconds": {"p50": 4.0, "p90": 10.0, "p99": 10.0},
     }
 

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 
+from disclosure.keys import rekey_ref
 from schemas.refdata import partners
 from schemas.vocabulary import CELLS
 from streams.transform import Meta, process
 
 NOW = datetime(2006, 12, 31, 12, 0, tzinfo=UTC)
+REF_KEY = b"test-hub-secret"
 PUBLISHED = datetime(2006, 4, 3, 9, 0, tzinfo=UTC)
 
 
@@ -44,7 +46,7 @@ def encode(event: dict[str, Any]) -> bytes:
 
 
 def test_accepted_assistance_becomes_one_fact_and_a_row_per_ref() -> None:
-    outcome = process(encode(assistance()), meta(), partners(), now=NOW)
+    outcome = process(encode(assistance()), meta(), partners(), now=NOW, ref_key=REF_KEY)
 
     assert outcome.accepted
     assert outcome.deadletter is None
@@ -67,9 +69,13 @@ def test_accepted_assistance_becomes_one_fact_and_a_row_per_ref() -> None:
     assert fact["ingested_at"] == NOW
     assert "beneficiary_refs" not in json.loads(fact["payload"])
     assert [(r["ref"], r["month"], r["category"]) for r in outcome.refs] == [
-        ("a" * 64, date(2006, 3, 1), "cash"),
-        ("b" * 64, date(2006, 3, 1), "cash"),
+        (rekey_ref(REF_KEY, "a" * 64), date(2006, 3, 1), "cash"),
+        (rekey_ref(REF_KEY, "b" * 64), date(2006, 3, 1), "cash"),
     ]
+    # The stored refs are neither the partner's nor testable without the hub's secret.
+    assert {r["ref"] for r in outcome.refs}.isdisjoint({"a" * 64, "b" * 64})
+    other = process(encode(assistance()), meta(), partners(), now=NOW, ref_key=b"another")
+    assert {r["ref"] for r in other.refs}.isdisjoint({r["ref"] for r in outcome.refs})
 
 
 def test_host_community_has_empty_origin_and_sgbv_keeps_services_sorted() -> None:
@@ -84,7 +90,9 @@ def test_host_community_has_empty_origin_and_sgbv_keeps_services_sorted() -> Non
         },
     )
     del event["origin"], event["beneficiary_refs"]
-    outcome = process(encode(event), meta("partners.wcc_almaty.sgbv.v1"), partners(), now=NOW)
+    outcome = process(
+        encode(event), meta("partners.wcc_almaty.sgbv.v1"), partners(), now=NOW, ref_key=REF_KEY
+    )
 
     assert outcome.fact is not None, outcome.reasons
     assert outcome.fact["origin"] == ""
@@ -114,7 +122,7 @@ def test_host_community_has_empty_origin_and_sgbv_keeps_services_sorted() -> Non
 def test_rejected_message_becomes_a_deadletter_with_its_reason(
     raw: bytes, topic: str, code: str
 ) -> None:
-    outcome = process(raw, meta(topic, offset=99), partners(), now=NOW)
+    outcome = process(raw, meta(topic, offset=99), partners(), now=NOW, ref_key=REF_KEY)
 
     assert not outcome.accepted
     assert outcome.fact is None
@@ -130,7 +138,13 @@ def test_rejected_message_becomes_a_deadletter_with_its_reason(
 
 def test_a_message_from_an_unregistered_partner_topic_is_rejected() -> None:
     event = assistance(partner_id="ghost_ngo")
-    outcome = process(encode(event), meta("partners.ghost_ngo.assistance.v1"), partners(), now=NOW)
+    outcome = process(
+        encode(event),
+        meta("partners.ghost_ngo.assistance.v1"),
+        partners(),
+        now=NOW,
+        ref_key=REF_KEY,
+    )
 
     assert outcome.deadletter is not None
     assert outcome.deadletter["codes"] == ["unknown_partner"]

@@ -30,6 +30,7 @@ from streams.watcher import (
     unregistered_pattern,
 )
 from streams.writer import WarehouseWriter
+from tests.streams.builders import REF_KEY
 from warehouse.client import EmbeddedWarehouse
 from warehouse.migrate import migrate
 
@@ -91,7 +92,7 @@ def test_unregistered_partner_and_unmandated_kind_are_dead_lettered(
     sink = Sink(WarehouseWriter(access), (PublishDeadletters(publish),), metrics)
     raising = RaiseAlerts(access, publish_alerts, metrics)
     watcher = UnregisteredTopics(
-        kafka, partner_topics(registry), registry, sink, lambda: NOW, raising.raise_alerts
+        kafka, partner_topics(registry), registry, sink, lambda: NOW, raising.raise_alerts, REF_KEY
     )
 
     async def until_all_seen() -> None:

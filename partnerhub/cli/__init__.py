@@ -17,8 +17,18 @@ from partnerhub.cli.provision import provision
 from partnerhub.cli.simulate import simulate_cmd
 from partnerhub.cli.warehouse import app as warehouse_app
 
+#: Shown under every ``--help`` of the root: where settings come from (pydantic-settings).
+SETTINGS_EPILOG = (
+    "Settings come from PARTNERHUB_* environment variables (or a .env file), '__' between "
+    "nested parts: PARTNERHUB_DATA_DIR (the data folder, also --data-dir), "
+    "PARTNERHUB_KAFKA__BOOTSTRAP (the broker, HOST:PORT; `partnerhub up` prints it), "
+    "PARTNERHUB_CLICKHOUSE__URL (a ClickHouse server instead of the embedded chdb), "
+    "PARTNERHUB_WORKER__WEB_PORT (the worker's status API), PARTNERHUB_SGBV_THRESHOLD."
+)
+
 app = typer.Typer(
     help="Partner Hub: partner activity in, one live picture out.",
+    epilog=SETTINGS_EPILOG,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -36,9 +46,20 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("rollup")(rollup.rollup)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"partnerhub {version('partnerhub')}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logs and full tracebacks."),
+    _: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
 ) -> None:
     """Partner Hub: partner activity in, one live picture out."""
     State.verbose = verbose

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from dashboards.catalog import dashboards
 from dashboards.files import JSON_DIR, compare, render, write
 from dashboards.push import PushError, connect, push
-from partnerhub.cli.common import CliError, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, settings
 
 app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 
@@ -21,13 +21,14 @@ def build_cmd(
         False, "--check", help="Change nothing; fail if the files differ from the code."
     ),
     out: Path = typer.Option(JSON_DIR, "--out", help="The provisioned dashboards folder."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Write the dashboards' JSON (Grafana's file-provisioning layout) into ``--out``.
 
     The SGBV threshold, the silence limit, the partner registry and the data source uid come
     from the settings, so the committed files are those of the default settings.
     """
-    hub = settings()
+    hub = settings(data_dir)
     files = render(dashboards(hub.dashboard_context()), hub.grafana.datasource_uid)
     if check:
         stale = compare(files, out)
@@ -49,13 +50,14 @@ def push_cmd(
     url: str | None = typer.Option(
         None, "--url", help="Grafana's URL (default: PARTNERHUB_GRAFANA__URL)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Save the dashboards into a Grafana through its HTTP API (idempotent).
 
     For a Grafana without the hub's file provisioning; the token is
     PARTNERHUB_GRAFANA__TOKEN, the folder PARTNERHUB_GRAFANA__FOLDER.
     """
-    hub = settings()
+    hub = settings(data_dir)
     target = url or hub.grafana.url
     if not target:
         raise CliError("no Grafana URL: pass --url or set PARTNERHUB_GRAFANA__URL")
@@ -80,6 +82,7 @@ def push_cmd(
 def bench_cmd(
     facts: int = typer.Option(10_000_000, min=1, help="Facts in the generated year."),
     repeats: int = typer.Option(3, min=1, help="Runs of each panel (the median is shown)."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Time every panel of every dashboard on a year built from ``--facts`` facts, in a
     throwaway embedded warehouse; print each panel's median time and the slowest."""
@@ -90,7 +93,7 @@ def bench_cmd(
     from dashboards import bench
     from warehouse.client import EmbeddedWarehouse
 
-    context = settings().dashboard_context()
+    context = settings(data_dir).dashboard_context()
     with tempfile.TemporaryDirectory(prefix="partnerhub-dashboards-bench-") as folder:
         wh = EmbeddedWarehouse(Path(folder))
         try:

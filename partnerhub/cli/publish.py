@@ -17,10 +17,10 @@ from rich.table import Table
 
 from broker.settings import KafkaSettings
 from partnerhub.cli import partners
-from partnerhub.cli.common import CliError, console, err_console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, err_console, settings
 from producers import refs, sheet_files, sheets
 from producers.prepare import utc_now
-from producers.sdk import Delivery, Publisher
+from producers.sdk import BrokerUnavailable, Delivery, Publisher
 from schemas.refdata import Partner
 from schemas.vocabulary import Kind
 
@@ -59,6 +59,10 @@ def publish_cmd(
     timeout: float = typer.Option(
         120.0, "--timeout", min=1, help="Seconds to wait for the broker to take every event."
     ),
+    connect_timeout: float = typer.Option(
+        5.0, "--connect-timeout", min=0.5, help="Seconds to wait for the broker to answer at all."
+    ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Check every row of FILES and, when all are valid, publish them as events.
 
@@ -66,7 +70,7 @@ def publish_cmd(
     again never double counts; editing such a row makes it a new event (use --write-ids to keep
     the ids for corrections).
     """
-    hub = settings()
+    hub = settings(data_dir)
     registry = hub.registry()
     if partner not in registry:
         raise CliError(f"--partner {partner}: not in the partner registry")
@@ -93,7 +97,7 @@ def publish_cmd(
     if dry_run or not loaded.events:
         _say(f"{len(loaded.events)} events valid ({kinds}); nothing sent")
         return
-    _publish(loaded, partner, registry, hub.kafka, timeout, max_problems)
+    _publish(loaded, partner, registry, hub.kafka, (timeout, connect_timeout), max_problems)
 
 
 def _write_ids(loaded: sheets.Loaded) -> None:
@@ -107,10 +111,13 @@ def _publish(
     partner: str,
     registry: Mapping[str, Partner],
     kafka: KafkaSettings,
-    timeout: float,
+    timeouts: tuple[float, float],
     max_problems: int,
 ) -> None:
-    """Send the checked events with a progress bar; report per topic and any failure."""
+    """Send the checked events with a progress bar; report per topic and any failure.
+
+    ``timeouts`` are (seconds for every acknowledgement, seconds for the broker to answer)."""
+    timeout, connect_timeout = timeouts
     progress = Progress(
         TextColumn("publishing"),
         BarColumn(),
@@ -118,7 +125,19 @@ def _publish(
         TimeRemainingColumn(),
         console=console,
     )
-    with Publisher(partner, kafka, registry=registry) as publisher, progress:
+    try:
+        publisher = Publisher(
+            partner,
+            kafka,
+            registry=registry,
+            producer_options={"bootstrap_timeout_ms": int(connect_timeout * 1000)},
+        )
+    except BrokerUnavailable as error:
+        raise CliError(
+            f"{error}; nothing was sent. Set PARTNERHUB_KAFKA__BOOTSTRAP to the broker's "
+            "HOST:PORT (`partnerhub up` prints the export line)"
+        ) from None
+    with publisher, progress:
         task = progress.add_task("publishing", total=len(loaded.events))
 
         def advance(_: Delivery) -> None:
@@ -149,6 +168,7 @@ def template_cmd(
     out: Path | None = typer.Option(
         None, "--out", help="File to write (default: <kind>_template.<format>)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Write a sheet template: the headers, a row of allowed values, and one example row."""
     path = out or Path(f"{kind.value}_template.{fmt.value}")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from broker.settings import KafkaSettings
-from partnerhub.cli.common import CliError, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, settings
 from producers.simulator import (
     Simulation,
     SimulationSpec,
@@ -55,9 +55,10 @@ def simulate_cmd(
         None, "--truth", help=f"Ground-truth file (default: <data_dir>/{TRUTH_FILE})."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the truth file; publish nothing."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Simulate partners of the 2006 Kazakhstan operation reporting to the hub."""
-    hub = settings()
+    hub = settings(data_dir)
     given = {
         "duplicates": duplicates,
         "corrections": corrections,

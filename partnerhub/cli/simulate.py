@@ -133,7 +133,10 @@ def _publish(sim: Simulation, kafka: KafkaSettings, rate: float | None) -> float
             task = bar.add_task("publish", total=len(sim.messages))
             publish(sim.messages, kafka, rate, progress=lambda n: bar.advance(task, n))
     except KafkaError as error:
-        raise CliError(f"broker {kafka.bootstrap}: {error}") from None
+        raise CliError(
+            f"broker {kafka.bootstrap}: {error}; set PARTNERHUB_KAFKA__BOOTSTRAP to the broker's "
+            "HOST:PORT (`partnerhub up` prints the export line)"
+        ) from None
     return time.perf_counter() - began
 
 

@@ -86,18 +86,26 @@ def publish_cmd(
             _say_problem(str(located))
         hidden = len(loaded.problems) - max_problems
         if hidden > 0:
-            _say_problem(f"... and {hidden} more problems")
+            _say_problem(f"... and {_count(hidden, 'more problem')}")
         rows = len({located.source for located in loaded.problems})
-        _say_problem(f"{len(loaded.problems)} problems in {rows} rows: nothing was sent")
+        problems = _count(len(loaded.problems), "problem")
+        _say_problem(f"{problems} in {_count(rows, 'row')}: nothing was sent")
         raise typer.Exit(1)
+    for source in loaded.examples:
+        _say(f"{source}: the template's example row, skipped (never published)")
     if write_ids:
         _write_ids(loaded)
     by_kind = Counter(prepared.event.kind.value for _, prepared in loaded.events)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())) or "none"
     if dry_run or not loaded.events:
-        _say(f"{len(loaded.events)} events valid ({kinds}); nothing sent")
+        _say(f"{_count(len(loaded.events), 'event')} valid ({kinds}); nothing sent")
         return
     _publish(loaded, partner, registry, hub.kafka, (timeout, connect_timeout), max_problems)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 problem``, ``3 problems``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _write_ids(loaded: sheets.Loaded) -> None:
@@ -154,11 +162,11 @@ def _publish(
         for index, failure in report.failed[:max_problems]:
             _say_problem(f"{loaded.events[index][0]}: -: not_delivered: {failure}")
         _say_problem(
-            f"{len(report.failed)} of {len(loaded.events)} events were not acknowledged; "
+            f"{len(report.failed)} of {_count(len(loaded.events), 'event')} were not acknowledged; "
             "publishing the same files again is safe"
         )
         raise typer.Exit(1)
-    _say(f"{report.delivered} events published")
+    _say(f"{_count(report.delivered, 'event')} published")
 
 
 @app.command("template")

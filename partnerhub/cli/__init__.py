@@ -10,9 +10,11 @@ import sys
 import traceback
 
 import typer
+from rich.markup import escape
 
 from partnerhub.cli import dashboards, publish, rollup, schemas, stack, worker
 from partnerhub.cli.common import CliError, State, err_console
+from partnerhub.cli.preflight import preflight
 from partnerhub.cli.provision import provision
 from partnerhub.cli.simulate import simulate_cmd
 from partnerhub.cli.warehouse import app as warehouse_app
@@ -40,6 +42,7 @@ app.command("up")(stack.up)
 app.command("demo")(stack.demo)
 app.command("status")(worker.status)
 app.command("provision")(provision)
+app.command("preflight")(preflight)
 app.command("simulate")(simulate_cmd)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards.app, name="dashboards")
@@ -78,7 +81,8 @@ def main() -> None:
     except (CliError, OSError, ValueError, RuntimeError) as error:
         if State.verbose:
             traceback.print_exc()
-        err_console.print(f"[red]error:[/] {error}", highlight=False, soft_wrap=True)
+        # escape: an error naming ``PARTNER_PASSWORDS[kzlegal]`` is not rich markup
+        err_console.print(f"[red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err_console.print("interrupted")

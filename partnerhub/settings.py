@@ -70,6 +70,7 @@ class HubSettings(BaseSettings):
             sgbv_threshold=self.sgbv_threshold,
             after_days=self.worker.rollup_after_days,
             folder=self.data_dir / "rollups",
+            templates=self.data_dir / "templates",
         )
 
     def dashboard_context(self) -> Context:

@@ -19,7 +19,7 @@ from rollups.model import KEY
 from rollups.quality import KindCoverage
 from rollups.store import Version
 from rollups.suppress import Figure, Publication, is_sensitive, publish
-from schemas.refdata import regions
+from schemas.labels import region_names
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def build_report(
         deadline=card.deadline,
         unattributed_rejects=card.unattributed_rejects,
         partner_names={**dict(partner_names), **{p.partner_id: p.name for p in card.partners}},
-        region_names={code: r.name_en for code, r in regions().items()},
+        region_names=dict(region_names(int(rollup.month[:4]))),
     )
 
 

@@ -19,3 +19,9 @@ class RollupSettings:
     after_days: int
     #: Where roll-up files go by default, a folder per month (``<data_dir>/rollups``).
     folder: Path
+    #: An office's own report templates (``<data_dir>/templates``), used when the folder exists.
+    templates: Path | None = None
+
+    def template_dirs(self) -> list[Path]:
+        """The folders searched for report templates before the packaged ones."""
+        return [] if self.templates is None else [self.templates]

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from partnerhub.cli.common import DATA_DIR, CliError, console, open_hub_warehouse, settings
 from partnerhub.settings import HubSettings
+from schemas.labels import Language
 from streams.clock import shifted_clock, system_clock
 from warehouse.client import Warehouse
 from warehouse.migrate import migrate
@@ -39,6 +40,9 @@ def rollup(
         "--zero-report",
         help="Freeze a version even when no partner reported anything about the month (an "
         "official zero report); without it such a month is refused.",
+    ),
+    language: Language = typer.Option(
+        "en", "--language", help="Language of the HTML report: en or ru."
     ),
     data_dir: Path | None = DATA_DIR,
 ) -> None:
@@ -87,6 +91,7 @@ def rollup(
                 out_dir=folder,
                 timely_days=timely_days,
                 progress=step,
+                language=language,
             )
             progress.update(task, completed=len(STEPS))
     except RollupError as error:

@@ -14,7 +14,6 @@ from dotenv import dotenv_values
 
 from partnerhub.secrets import weak_secrets
 from partnerhub.settings import HubSettings
-from rollups.produce import output_folder
 from tests.support import PARTNERHUB
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +78,7 @@ def test_every_service_waits_for_the_preflight_and_it_sees_every_secret(
 def test_rollups_outlive_the_worker_container(services: dict[str, dict[str, Any]]) -> None:
     worker = services["worker"]
     data_dir = Path(worker.get("environment", {}).get("PARTNERHUB_DATA_DIR", "/var/lib/partnerhub"))
-    target = output_folder(HubSettings(data_dir=data_dir))
+    target = HubSettings(data_dir=data_dir).rollups().folder
     # a named volume by default, or a host folder
     assert f"${{ROLLUPS_DIR:-rollups}}:{target}" in worker["volumes"]
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from dashboards.catalog import dashboards
-from dashboards.common import Context
 from dashboards.timerange import DEFAULT_FROM, data_days, fitted, grafana_range
 from partnerhub.settings import HubSettings
 from producers.simulator import SimulationSpec, simulate
@@ -30,7 +29,7 @@ def test_the_range_covers_whole_days() -> None:
 
 
 def test_dashboards_with_a_range_of_their_own_keep_it() -> None:
-    built = dashboards(Context.from_settings(HubSettings()))
+    built = dashboards(HubSettings().dashboard_context())
     moved = fitted(built, (date(2006, 1, 1), date(2006, 12, 31)))
     for before, after in zip(built, moved, strict=True):
         if before.time_from == DEFAULT_FROM:

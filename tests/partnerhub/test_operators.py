@@ -87,5 +87,11 @@ def test_rollups_outlive_the_worker_container(services: dict[str, dict[str, Any]
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "ENV PARTNERHUB_DATA_DIR=/var/lib/partnerhub" in dockerfile
     assert "/var/lib/partnerhub/rollups" in dockerfile  # the volume starts owned by the hub user
+    # the office's templates reach the worker where the roll-ups look for them
+    templates = HubSettings(data_dir=data_dir).rollups().template_dirs()
+    assert [f"${{ROLLUP_TEMPLATES:-./deploy/rollup-templates}}:{templates[0]}:ro"] == [
+        v for v in worker["volumes"] if "ROLLUP_TEMPLATES" in v
+    ]
+    assert (ROOT / ENV_EXAMPLE["ROLLUP_TEMPLATES"]).is_dir()
     deploy = (ROOT / "docs" / "deploy.md").read_text()
     assert "## Getting the roll-ups" in deploy

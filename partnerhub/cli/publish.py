@@ -68,7 +68,8 @@ def publish_cmd(
 
     A row without an event_id gets one derived from its content, so publishing the same file
     again never double counts; editing such a row makes it a new event (use --write-ids to keep
-    the ids for corrections).
+    the ids for corrections). The broker is PARTNERHUB_KAFKA__BOOTSTRAP (HOST:PORT; `partnerhub
+    up` prints the line to export).
     """
     hub = settings(data_dir)
     registry = hub.registry()

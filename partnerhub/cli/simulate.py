@@ -57,7 +57,8 @@ def simulate_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the truth file; publish nothing."),
     data_dir: Path | None = DATA_DIR,
 ) -> None:
-    """Simulate partners of the 2006 Kazakhstan operation reporting to the hub."""
+    """Simulate partners of the 2006 Kazakhstan operation reporting to the hub (the broker:
+    PARTNERHUB_KAFKA__BOOTSTRAP, which `partnerhub up` prints)."""
     hub = settings(data_dir)
     given = {
         "duplicates": duplicates,

@@ -9,9 +9,9 @@ here as SVG from published figures, are marked safe.
 Sections: headline figures, activity by kind, who does what where (3W: partner x region x
 activity), people by population group and country of origin, coverage by region, the
 sex/age pyramid, protection training by audience and the RSD pipeline
-(:mod:`rollups.protection_render`), progress against targets (with its legend), the partner data-quality
-scorecard, the reconciliation, and the version with its changes. Labels come from the one
-vocabulary (:mod:`schemas.labels`, English and Russian); regions carry the names in force in
+(:mod:`rollups.protection_render`), progress against targets (with its legend), the partner
+data-quality scorecard, the reconciliation, and the version with its changes. Labels come from
+the one vocabulary (:mod:`schemas.labels`, English and Russian); regions carry the names in force in
 the reported year. Every number comes from the report's publication (SGBV suppression
 applied), through :func:`rollups.charts.show`.
 """

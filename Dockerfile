@@ -8,10 +8,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# /var/lib/partnerhub/rollups exists in the image so that a named volume mounted there (compose)
+# starts with the partnerhub user as its owner.
 RUN groupadd --system --gid 10001 partnerhub \
     && useradd --system --uid 10001 --gid partnerhub --no-create-home \
         --home-dir /var/lib/partnerhub partnerhub \
-    && install -d -o partnerhub -g partnerhub /var/lib/partnerhub
+    && install -d -o partnerhub -g partnerhub /var/lib/partnerhub /var/lib/partnerhub/rollups
 
 # Only what the package needs: pip builds the wheel from these and the copy is dropped.
 WORKDIR /tmp/partnerhub-src

@@ -77,7 +77,7 @@ def main() -> int:
         ensure_env("embedded,dev")
         return run([str(BIN / "partnerhub"), *rest])
     print(__doc__)
-    return 0 if command == "help" else 2
+    return 0 if command in ("help", "--help", "-h") else 2
 
 
 if __name__ == "__main__":

@@ -83,6 +83,7 @@ class HubSettings(BaseSettings):
             after_days=self.worker.rollup_after_days,
             folder=self.data_dir / "rollups",
             hub_key=self.hub_key(),
+            templates=self.data_dir / "templates",
         )
 
     def dashboard_context(self) -> Context:

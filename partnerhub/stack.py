@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +103,24 @@ def kafka_credentials(folder: Path) -> dict[str, str]:
     return data
 
 
+class PortInUse(RuntimeError):
+    """A port the stack needs is taken by another program."""
+
+
+def check_port(host: str, port: int) -> None:
+    """:class:`PortInUse`, naming the port and how to choose another, unless ``host:port`` can
+    be bound (as the worker's web server binds it, with ``SO_REUSEADDR``)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise PortInUse(
+                f"port {port} on {host} (the worker's status API) is in use by another program "
+                f"({error.strerror}); choose another with --port or PARTNERHUB_WORKER__WEB_PORT"
+            ) from None
+
+
 class LocalStack:
     """Broker (unless external), topics, migrated warehouse and a worker process."""
 
@@ -151,10 +170,12 @@ class LocalStack:
         return f"http://127.0.0.1:{self.settings.worker.web_port}/status"
 
     def start(self) -> LocalStack:
-        """Start every part; return once the worker's status page answers."""
+        """Start every part; return once the worker's status page answers. Raises
+        :class:`PortInUse` before starting anything when the status API's port is taken."""
         self.logs.mkdir(parents=True, exist_ok=True)
         if self.settings.worker.web_port == 0:
             self.settings.worker.web_port = free_port()
+        check_port(self.settings.worker.web_host, self.settings.worker.web_port)
         if self.external_kafka:
             self.topics = sync_topics(self.settings.kafka, self.settings.registry())
         elif self.broker_kind == "kafka":
@@ -249,10 +270,20 @@ class LocalStack:
         self.stop()
 
 
+#: The file every demo folder holds; a folder without it is never emptied by the demo.
+DEMO_MARK = "simulation-truth.json"
+
+
 def reset_folder(folder: Path) -> None:
-    """Empty ``folder`` (demo data only), creating it if needed."""
+    """Empty ``folder`` (demo data only), creating it if needed. Refuses (ValueError) a folder
+    with contents that a demo did not make, such as the hub's real data folder."""
     import shutil
 
     if folder.exists():
+        if any(folder.iterdir()) and not (folder / DEMO_MARK).exists():
+            raise ValueError(
+                f"{folder} holds data that is not a demo's (no {DEMO_MARK}); the demo empties "
+                "its folder, so give it a new or demo folder with --data-dir"
+            )
         shutil.rmtree(folder)
     folder.mkdir(parents=True)

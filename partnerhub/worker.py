@@ -32,7 +32,9 @@ def rollup_task(settings: HubSettings, clock: Clock) -> LeaderTask:
         stored = await asyncio.to_thread(
             reader.read, lambda wh: store_due_rollups(wh, rollups, clock)
         )
-        for done in await asyncio.to_thread(write_new_versions, stored, rollups.folder):
+        for done in await asyncio.to_thread(
+            write_new_versions, stored, rollups.folder, rollups.template_dirs()
+        ):
             if done.created:
                 log.info(
                     "roll-up %s version %d written: %s",

@@ -2,7 +2,8 @@
 
 Row numbers are the ones a spreadsheet shows: the header is row 1. A CSV file may use ``,``,
 ``;`` or a tab between cells (whichever its header line uses); it is read as UTF-8, with or
-without the byte-order mark Excel writes. In an XLSX workbook only the first sheet is read.
+without the byte-order mark Excel writes. In an XLSX workbook only one sheet is read: the one
+named ``events`` (as in the templates, after their instructions sheet), else the first.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,8 +20,17 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 
-from producers.sheet_layout import Cell, allowed_row, example_row, layout
+from producers.sheet_layout import (
+    EXAMPLE_ID,
+    Cell,
+    Column,
+    allowed_row,
+    choice_labels,
+    example_row,
+    layout,
+)
 from schemas.vocabulary import Kind
 
 Format = Literal["csv", "xlsx", "jsonl"]
@@ -77,7 +88,8 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Cell]]]:
     except Exception as error:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
         raise UnreadableFile(f"{path}: not a readable XLSX workbook: {error}") from None
     try:
-        sheet = workbook.worksheets[0]
+        names = workbook.sheetnames
+        sheet = workbook[EVENTS_SHEET] if EVENTS_SHEET in names else workbook.worksheets[0]
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, [_xlsx_cell(value) for value in row]
     finally:
@@ -122,27 +134,127 @@ def write_template(kind: Kind | str, fmt: Literal["csv", "xlsx"], path: Path) ->
         with path.open("w", encoding="utf-8", newline="") as out:
             csv.writer(out).writerows(rows)
         return path
+    _xlsx_template(Kind(kind), rows, path)
+    return path
+
+
+#: The data sheet of an XLSX template; the reader takes it when present, else the first sheet.
+EVENTS_SHEET = "events"
+#: Data-validated rows below the header: enough for a month of any partner's reports.
+TEMPLATE_ROWS = 2000
+
+
+def _xlsx_template(kind: Kind, rows: list[list[str]], path: Path) -> None:
+    """The XLSX template: instructions first, then the events sheet with a dropdown on every
+    enumerated column, number checks on the counts, and an example row marked ``EXAMPLE``.
+
+    openpyxl writes Excel's own data validation, so the dropdowns work in Excel, LibreOffice
+    and Google Sheets without macros; long lists live on a hidden ``lists`` sheet because an
+    inline list may hold at most 255 characters.
+    """
+    columns = layout(kind)
     workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "events"
-    for row in rows:
-        sheet.append(row)
+    guide = workbook.active
+    guide.title = "instructions"
+    sheet = workbook.create_sheet(EVENTS_SHEET)
+    lists = workbook.create_sheet("lists")
+    lists.sheet_state = "hidden"
+    sheet.append(rows[0])
+    sheet.append(rows[1])
+    sheet.append([_typed(value, column) for value, column in zip(rows[2], columns, strict=True)])
     note_font = Font(italic=True, color="808080")
-    for index, (name, allowed) in enumerate(zip(rows[0], rows[1], strict=True), start=1):
+    last = TEMPLATE_ROWS + 2
+    for index, column in enumerate(columns, start=1):
+        letter = get_column_letter(index)
         header = sheet.cell(row=1, column=index)
         header.font = Font(bold=True)
-        header.comment = Comment(allowed, "Partner Hub")
+        header.comment = Comment(column.allowed, "Partner Hub")
         sheet.cell(row=2, column=index).font = note_font
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(name) + 2)
+        sheet.cell(row=3, column=index).font = note_font
+        labels = choice_labels(column)
+        width = max([len(column.name), *(len(label) for label in labels)], default=0)
+        sheet.column_dimensions[letter].width = min(max(12, width + 2), 40)
+        cells = f"{letter}3:{letter}{last}"
+        validation = _validation(column, labels, lists, index)
+        if validation is not None:
+            sheet.add_data_validation(validation)
+            validation.add(cells)
+        if column.type == "date":  # only the example: styling empty rows would create them
+            sheet.cell(row=3, column=index).number_format = "yyyy-mm-dd"
     sheet.freeze_panes = "B2"
-    help_sheet = workbook.create_sheet("allowed values")
-    help_sheet.append(["column", "allowed values"])
-    for name, allowed in zip(rows[0], rows[1], strict=True):
-        help_sheet.append([name, allowed])
-    help_sheet.column_dimensions["A"].width = 20
-    help_sheet.column_dimensions["B"].width = 100
+    _instructions(guide, kind, rows)
     workbook.save(path)
-    return path
+
+
+def _typed(value: str, column: Column) -> Cell:
+    """An example cell as a spreadsheet holds it: numbers as numbers, dates as dates."""
+    if value == "":
+        return None
+    if column.type in ("int", "number"):
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if column.type == "date":
+        return date.fromisoformat(value)
+    if column.choices:
+        labels = dict(zip(column.choices, choice_labels(column), strict=True))
+        return labels.get(value, value)
+    return value
+
+
+def _validation(column: Column, labels: list[str], lists: Any, index: int) -> DataValidation | None:
+    """The data validation of one column: a dropdown, or a number check, or none."""
+    if labels:
+        letter = get_column_letter(index)
+        lists.cell(row=1, column=index, value=column.name)
+        for row, label in enumerate(labels, start=2):
+            lists.cell(row=row, column=index, value=label)
+        source = f"=lists!${letter}$2:${letter}${len(labels) + 1}"
+        return DataValidation(
+            type="list",
+            formula1=source,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=column.name,
+            error=f"Choose a value from the list: {column.allowed}"[:255],
+        )
+    if column.type in ("int", "number"):
+        minimum = 1 if column.name == "revision" else 0
+        return DataValidation(
+            type="whole" if column.type == "int" else "decimal",
+            operator="greaterThanOrEqual",
+            formula1=str(minimum),
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=column.name,
+            error=column.allowed[:255],
+        )
+    return None
+
+
+def _instructions(guide: Any, kind: Kind, rows: list[list[str]]) -> None:
+    lines = [
+        f"Partner Hub: {kind.value} sheet",
+        "",
+        f"1. Fill the '{EVENTS_SHEET}' sheet: one row per activity, from row 4 down.",
+        "2. Pick values from the dropdowns; counts are whole numbers (empty = 0).",
+        "3. Row 2 lists what each column allows and is skipped.",
+        f"4. Row 3 is an example (event_id {EXAMPLE_ID}): it is never published. Overwrite it "
+        "or leave it; a row you publish must not keep that event_id.",
+        "5. Leave event_id empty: the hub derives one from the row, so publishing the same file "
+        "twice never counts twice (partnerhub publish --write-ids keeps the ids for corrections).",
+        "6. Check, then send: partnerhub publish --partner YOUR_CODE --dry-run FILE.xlsx",
+        "",
+    ]
+    for line in lines:
+        guide.append([line])
+    guide.append(["column", "what it takes"])
+    guide.cell(row=1, column=1).font = Font(bold=True, size=14)
+    for cell in guide[len(lines) + 1]:
+        cell.font = Font(bold=True)
+    for name, allowed in zip(rows[0], rows[1], strict=True):
+        guide.append([name, allowed if name != "kind" else kind.value])
+    guide.column_dimensions["A"].width = 22
+    guide.column_dimensions["B"].width = 110
 
 
 # --- copies with event ids -----------------------------------------------------------------
@@ -194,7 +306,8 @@ def _csv_with_ids(path: Path, ids: Mapping[int, str], out: Path) -> None:
 
 def _xlsx_with_ids(path: Path, ids: Mapping[int, str], out: Path) -> None:
     workbook = load_workbook(path)
-    sheet = workbook.worksheets[0]
+    names = workbook.sheetnames
+    sheet = workbook[EVENTS_SHEET] if EVENTS_SHEET in names else workbook.worksheets[0]
     header = [cell.value for cell in sheet[1]]
     column = _id_column(header)
     if column is None:

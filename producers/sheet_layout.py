@@ -22,6 +22,7 @@ import enum
 import functools
 import json
 import math
+import re
 import types
 import typing
 import uuid
@@ -35,7 +36,7 @@ from pydantic.fields import FieldInfo
 
 from producers.refs import beneficiary_ref
 from schemas import refdata
-from schemas.contract import MODELS
+from schemas.contract import MODELS, RFC3339
 from schemas.vocabulary import AGE_BRACKETS, Kind, PopulationType, Sex, Status, cell_name
 
 #: What a spreadsheet cell can hold once read (openpyxl gives numbers and datetimes).
@@ -50,19 +51,28 @@ LIST_SEPARATOR = ";"
 ROW_NAMESPACE = uuid.UUID("5b1d3c8e-2f4a-5e61-9c0d-7a8b6e4f3d21")
 #: How a yes/no cell may be written (any case); Excel's TRUE/FALSE arrive as booleans.
 YES, NO = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0"})
+#: How dates and timestamps are written, as problems and templates say it.
+DATE_FORM = "YYYY-MM-DD (e.g. 2006-02-28)"
+TIMESTAMP_FORM = "YYYY-MM-DDThh:mm:ss+hh:mm (e.g. 2006-11-21T10:00:00+06:00)"
+#: The ``event_id`` of every template's example row: a row carrying it is never published.
+EXAMPLE_ID = "EXAMPLE"
 #: Column name used in problems about the ten sex/age cells together.
 CELLS_LABEL = "female_0_4..male_60_plus"
 _KINDS = frozenset(kind.value for kind in Kind)
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
 class Column:
-    """One sheet column: where its value goes in the event, its type, and what it allows."""
+    """One sheet column: where its value goes in the event, its type, what it allows, and for
+    an enumerated column its codes (a template's dropdown offers :func:`choice_labels`)."""
 
     name: str
     path: tuple[str, ...]
     type: ValueType
     allowed: str
+    choices: tuple[str, ...] = ()
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,37 +96,85 @@ def _choices(values: typing.Iterable[str]) -> str:
     return " | ".join(values)
 
 
-def _population_choices(kind: Kind) -> str:
+def _population_choices(kind: Kind) -> tuple[str, ...]:
     """The population types a ``kind`` event may name (its model's rule, if it has one)."""
     extra = MODELS[kind].model_fields["population_type"].json_schema_extra
     allowed = extra.get("enum") if isinstance(extra, dict) else None
     if isinstance(allowed, list):
-        return _choices(str(v) for v in allowed)
-    return _choices(PopulationType)
+        return tuple(str(v) for v in allowed)
+    return _values(PopulationType)
 
 
 def _envelope_columns(kind: Kind) -> list[Column]:
+    regions, origins = tuple(sorted(refdata.regions())), tuple(sorted(refdata.origins()))
     return [
-        Column("kind", ("kind",), "text", kind.value),
+        Column("kind", ("kind",), "text", kind.value, (kind.value,), required=True),
         Column("event_id", ("event_id",), "text", "UUID; empty = derived from the row"),
         Column("revision", ("revision",), "int", "whole number >= 1; empty = 1"),
-        Column("status", ("status",), "text", _choices(Status) + "; empty = active"),
-        Column("occurred_on", ("occurred_on",), "date", "YYYY-MM-DD, not in the future"),
+        Column(
+            "status", ("status",), "text", _choices(Status) + "; empty = active", _values(Status)
+        ),
+        Column(
+            "occurred_on",
+            ("occurred_on",),
+            "date",
+            f"{DATE_FORM}, not in the future",
+            required=True,
+        ),
         Column(
             "reported_at",
             ("reported_at",),
             "timestamp",
-            "YYYY-MM-DDThh:mm:ss+hh:mm; empty = time of publishing",
+            f"{TIMESTAMP_FORM}; empty = time of publishing",
         ),
-        Column("region", ("region",), "text", _choices(sorted(refdata.regions()))),
-        Column("population_type", ("population_type",), "text", _population_choices(kind)),
+        Column(
+            "region",
+            ("region",),
+            "text",
+            "a code, alone or with its name: " + _choices(regions),
+            regions,
+            required=True,
+        ),
+        Column(
+            "population_type",
+            ("population_type",),
+            "text",
+            _choices(_population_choices(kind)),
+            _population_choices(kind),
+            required=True,
+        ),
         Column(
             "origin",
             ("origin",),
             "text",
-            _choices(sorted(refdata.origins())) + "; empty only for host_community",
+            "a code, alone or with its name: "
+            + _choices(origins)
+            + "; empty only for host_community",
+            origins,
         ),
     ]
+
+
+def _values(values: typing.Iterable[Any]) -> tuple[str, ...]:
+    return tuple(str(getattr(v, "value", v)) for v in values)
+
+
+def choice_labels(column: Column) -> list[str]:
+    """What a template's dropdown offers for ``column``: the codes, with the names of regions
+    (``KZ-75 Almaty (city)``) and countries (``RUS Russian Federation``); the reader takes a
+    label or the bare code."""
+    if column.name == "region":
+        names = refdata.regions()
+        return [f"{code} {_region_name(names[code].name_en)}" for code in column.choices]
+    if column.name == "origin":
+        countries = refdata.origins()
+        return [f"{code} {countries[code].name_en}" for code in column.choices]
+    return list(column.choices)
+
+
+def _region_name(name: str) -> str:
+    """A region's English name; the three cities of republican status say so."""
+    return name if name.endswith("Region") else f"{name} (city)"
 
 
 def _cell_columns() -> list[Column]:
@@ -154,18 +212,19 @@ def _vocabulary(annotation: Any) -> list[str]:
     return []
 
 
-def _payload_field(info: FieldInfo) -> tuple[ValueType, str]:
+def _payload_field(info: FieldInfo) -> tuple[ValueType, str, tuple[str, ...]]:
     annotation = _plain(info.annotation)
     if typing.get_origin(annotation) is tuple:
         values = _vocabulary(typing.get_args(annotation)[0])
-        return "list", f"any of {'; '.join(values)} (separated by ;)"
+        return "list", f"any of {'; '.join(values)} (separated by ;)", ()
     if annotation is bool:
-        return "bool", "yes | no"
+        return "bool", "yes | no", ("yes", "no")
     if annotation is int:
-        return "int", "whole number" + _bound(info)
+        return "int", "whole number" + _bound(info), ()
     if annotation is float:
-        return "number", "number" + _bound(info)
-    return "text", _choices(_vocabulary(annotation))
+        return "number", "number" + _bound(info), ()
+    values = _vocabulary(annotation)
+    return "text", _choices(values), tuple(values)
 
 
 def _payload_columns(kind: Kind) -> list[Column]:
@@ -177,15 +236,17 @@ def _payload_columns(kind: Kind) -> list[Column]:
             seen.setdefault(name, []).append((model, info))
     columns: list[Column] = []
     for name, where in seen.items():
-        value_type, allowed = _payload_field(where[0][1])
+        value_type, allowed, choices = _payload_field(where[0][1])
         if name == "activity" and len(models) > 1:  # the discriminator: every model's values
-            allowed = _choices(v for _, info in where for v in _vocabulary(info.annotation))
+            choices = tuple(v for _, info in where for v in _vocabulary(info.annotation))
+            allowed = _choices(choices)
+        required = len(where) == len(models) and all(info.is_required() for _, info in where)
         if len(where) < len(models):  # only some variants have it
             tags = [v for m, _ in where for v in _vocabulary(m.model_fields["activity"].annotation)]
             allowed = f"only when activity is {_choices(tags)}: {allowed}"
         elif not where[0][1].is_required():
             allowed = f"optional: {allowed}"
-        columns.append(Column(name, ("payload", name), value_type, allowed))
+        columns.append(Column(name, ("payload", name), value_type, allowed, choices, required))
     return columns
 
 
@@ -307,6 +368,7 @@ def example_row(kind: Kind | str) -> dict[str, str]:
     kind = Kind(kind)
     values = {
         "kind": kind.value,
+        "event_id": EXAMPLE_ID,
         "occurred_on": "2006-11-20",
         "reported_at": "2006-11-21T10:00:00+06:00",
         **EXAMPLES[kind],
@@ -382,8 +444,39 @@ def _yes_no(value: Cell) -> bool:
     raise ValueError(f"expected yes or no, got {str(value)[:40]!r}")
 
 
+class BadFormat(ValueError):
+    """A cell written in the wrong form (a date as ``31/02/2006``)."""
+
+
+def _date_text(value: Cell, text: str) -> str:
+    if isinstance(value, date) or (DATE_RE.fullmatch(text) and _is_day(text)):
+        return text
+    raise BadFormat(f"{text[:40]!r} is not a date written {DATE_FORM}")
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _timestamp_text(value: Cell, text: str) -> str:
+    if isinstance(value, datetime) or RFC3339.fullmatch(text):
+        return text
+    raise BadFormat(f"{text[:40]!r} is not a timestamp written {TIMESTAMP_FORM}")
+
+
+def _code(text: str, column: Column) -> str:
+    """A label such as ``KZ-75 Almaty (city)`` as its code; other text as it is."""
+    first = text.split(" ", 1)[0]
+    return first if first in column.choices and first != text else text
+
+
 def cell_value(value: Cell, column: Column) -> Any:
-    """The JSON value of one non-empty cell; ``ValueError`` saying what was expected."""
+    """The JSON value of one non-empty cell; ``ValueError`` saying what was expected
+    (:class:`BadFormat` for a date or timestamp written in another form)."""
     if column.type == "int":
         return _number(value, whole=True)
     if column.type == "number":
@@ -391,9 +484,13 @@ def cell_value(value: Cell, column: Column) -> Any:
     if column.type == "bool":
         return _yes_no(value)
     text = _text(value, as_date=column.type == "date")
+    if column.type == "date":
+        return _date_text(value, text)
+    if column.type == "timestamp":
+        return _timestamp_text(value, text)
     if column.type == "list":
         return [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
-    return text
+    return _code(text, column) if column.choices else text
 
 
 def _set(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -428,6 +525,8 @@ def row_to_draft(row: Mapping[str, Cell]) -> dict[str, Any]:
             continue
         try:
             _set(draft, column.path, cell_value(value, column))
+        except BadFormat as error:
+            problems.append(Problem(name, "bad_format", str(error)))
         except ValueError as error:
             problems.append(Problem(name, "wrong_type", str(error)))
     if problems:

@@ -8,6 +8,7 @@ talks to the broker: ``partnerhub publish`` sends only when :attr:`Loaded.proble
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 from collections.abc import Iterable, Mapping
@@ -19,19 +20,23 @@ from typing import Any
 from producers import sheet_files
 from producers.prepare import Prepared, prepare
 from producers.sheet_layout import (
+    EXAMPLE_ID,
     Cell,
     Problem,
     RowInvalid,
     all_columns,
     column_for,
+    example_row,
     finish,
     is_blank,
     is_empty,
     is_note,
+    layout,
     row_to_draft,
 )
 from schemas import refdata
 from schemas.reasons import InvalidEvent
+from schemas.vocabulary import Kind
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +72,8 @@ class Loaded:
     problems: list[Located] = field(default_factory=list)
     #: For each file, the rows whose event id was derived (row -> id), for ``--write-ids``.
     derived_ids: dict[Path, dict[int, str]] = field(default_factory=dict)
+    #: Template example rows left as they were, skipped (never published).
+    examples: list[Source] = field(default_factory=list)
 
 
 @dataclass
@@ -116,9 +123,12 @@ def _load_sheet(path: Path, context: _Context, loaded: Loaded) -> None:
         )
         return
     header, problems = _header(first[1])
-    if problems:
-        loaded.problems.extend(Located(Source(path, 1), p) for p in problems)
-        return
+    loaded.problems.extend(Located(Source(path, 1), p) for p in problems)
+    if "kind" not in header:
+        return  # no row can be read without its kind
+    # Every row is still checked; the header's own problems are not repeated on each row.
+    flagged = {p.column for p in problems}
+    table: list[tuple[Source, dict[str, Cell]]] = []
     for number, cells in rows:
         if is_blank(cells) or is_note(cells):
             continue
@@ -126,18 +136,65 @@ def _load_sheet(path: Path, context: _Context, loaded: Loaded) -> None:
         row: dict[str, Cell] = {}
         for index, value in enumerate(cells):
             name = header[index] if index < len(header) else ""
+            if name in flagged:
+                continue
             if name:
-                row[name] = value
+                row.setdefault(name, value)  # a repeated column: the first one counts
             elif not is_empty(value):
                 column = f"column {index + 1}"
                 problem = Problem(column, "unknown_field", "a value under no header")
                 loaded.problems.append(Located(source, problem))
+        table.append((source, row))
+    kinds = {str(row.get("kind") or "").strip() for _, row in table}
+    missing = missing_columns(header, kinds)
+    loaded.problems.extend(
+        Located(Source(path, 1), Problem(name, "missing_column", "a required column is missing"))
+        for name in missing
+    )
+    hide = flagged | set(missing)
+    for source, row in table:
         try:
             draft = row_to_draft(row)
         except RowInvalid as invalid:
             loaded.problems.extend(Located(source, p) for p in invalid.problems)
             continue
-        _accept(draft, source, context, loaded, sheet=True)
+        if is_example(draft, source, loaded):
+            continue
+        _accept(draft, source, context, loaded, sheet=True, hide=hide)
+
+
+def missing_columns(header: list[str], kinds: set[str]) -> list[str]:
+    """The required columns of the rows' kinds (of every kind, for a sheet without rows) that
+    the header lacks. Rows then report nothing about them: the header says it once."""
+    known = [Kind(k) for k in sorted(kinds) if k in set(Kind)] or list(Kind)
+    required = [
+        column.name for column in layout(known[0]) if column.required and column.name != "kind"
+    ]
+    for kind in known[1:]:
+        names = {column.name for column in layout(kind) if column.required}
+        required += [n for n in names if n not in required]
+    if not kinds:  # a header-only sheet: only what every kind requires
+        every = set.intersection(*({c.name for c in layout(k) if c.required} for k in Kind))
+        required = [n for n in required if n in every]
+    return [name for name in required if name not in header]
+
+
+def is_example(draft: Mapping[str, Any], source: Source, loaded: Loaded) -> bool:
+    """True for a template's example row left untouched (recorded, never published); a row
+    that still carries the example's id but other values is a problem, never an event."""
+    event_id = draft.get("event_id")
+    if not isinstance(event_id, str) or event_id.upper() != EXAMPLE_ID:
+        return False
+    untouched = row_to_draft(example_row(draft["kind"]))
+    if dict(draft, event_id=EXAMPLE_ID) == untouched:
+        loaded.examples.append(source)
+    else:
+        message = (
+            f"event_id {EXAMPLE_ID} marks the template's example row, which is never "
+            "published: clear the event_id cell to publish this row"
+        )
+        loaded.problems.append(Located(source, Problem("event_id", "example_row", message)))
+    return True
 
 
 def _header(cells: list[Cell]) -> tuple[list[str], list[Problem]]:
@@ -147,12 +204,20 @@ def _header(cells: list[Cell]) -> tuple[list[str], list[Problem]]:
     known = all_columns()
     for index, name in enumerate(names):
         if name and name not in known:
-            problems.append(Problem(name, "unknown_field", "not a column of the sheet layout"))
+            message = "not a column of the sheet layout" + _did_you_mean(name, known)
+            problems.append(Problem(name, "unknown_field", message))
         elif name and name in names[:index]:
             problems.append(Problem(name, "duplicate_column", "the column appears twice"))
     if "kind" not in names:
         problems.append(Problem("kind", "missing", "the sheet has no kind column"))
     return names, problems
+
+
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``; did you mean 'female_18_59'?`` for a near miss (difflib's similarity ratio)."""
+    spaced = name.replace(" ", "_").replace("-", "_")
+    close = difflib.get_close_matches(spaced, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _load_jsonl(path: Path, context: _Context, loaded: Loaded) -> None:
@@ -172,9 +237,16 @@ def _load_jsonl(path: Path, context: _Context, loaded: Loaded) -> None:
 
 
 def _accept(
-    draft: dict[str, Any], source: Source, context: _Context, loaded: Loaded, *, sheet: bool
+    draft: dict[str, Any],
+    source: Source,
+    context: _Context,
+    loaded: Loaded,
+    *,
+    sheet: bool,
+    hide: set[str] | None = None,
 ) -> None:
-    """Complete and validate one draft; record the event or its problems."""
+    """Complete and validate one draft; record the event or its problems (except those about
+    the columns in ``hide``, which the header already reported)."""
     try:
         event = finish(draft, context.partner_id, refs_key=context.refs_key, now=context.now)
         prepared = prepare(
@@ -186,6 +258,8 @@ def _accept(
     except InvalidEvent as invalid:
         for reason in invalid.reasons:
             column = column_for(reason.field) if sheet else reason.field
+            if hide and column in hide:
+                continue
             loaded.problems.append(Located(source, Problem(column, reason.code, reason.message)))
         return
     if "event_id" not in draft:

@@ -61,9 +61,12 @@ def stacked_bars(
     series: Sequence[str],
     values: Mapping[tuple[str, str], Figure],
     totals: Mapping[str, Figure],
+    series_labels: Mapping[str, str] | None = None,
 ) -> str:
     """Horizontal bars, one per ``(category, label)``, stacked by ``series`` (kinds), with the
-    category's total at the end; a withheld part is a hatched stub."""
+    category's total at the end; a withheld part is a hatched stub. ``series_labels`` name
+    the series in the tooltips (default: their codes)."""
+    names = series_labels or {}
     label_width, bar_width, row_height, stub = 240, 420, 22, 6
     biggest = max(
         (sum(_number(values.get((c, s), Figure(0))) for s in series) for c, _ in categories),
@@ -84,7 +87,7 @@ def stacked_bars(
             if figure.value is None:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y}" width="{stub}" height="16" fill="{WITHHELD_FILL}">'
-                    f"<title>{escape(name)}: withheld</title></rect>"
+                    f"<title>{escape(names.get(name, name))}: withheld</title></rect>"
                 )
                 x += stub
                 continue
@@ -92,7 +95,7 @@ def stacked_bars(
             parts.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="16"'
                 f' fill="{KIND_COLOURS.get(name, "#718096")}">'
-                f"<title>{escape(name)}: {escape(show(figure))}</title></rect>"
+                f"<title>{escape(names.get(name, name))}: {escape(show(figure))}</title></rect>"
             )
             x += width
         parts.append(f'<text x="{x + 4:.1f}" y="{y + 13}">{escape(show(totals[category]))}</text>')
@@ -101,18 +104,23 @@ def stacked_bars(
 
 
 def pyramid(
-    title: str, brackets: Sequence[str], female: Sequence[Figure], male: Sequence[Figure]
+    title: str,
+    brackets: Sequence[str],
+    female: Sequence[Figure],
+    male: Sequence[Figure],
+    sexes: tuple[str, str] = ("Male", "Female"),
 ) -> str:
-    """A population pyramid: males left, females right, youngest at the bottom."""
+    """A population pyramid: males left, females right, youngest at the bottom; ``sexes``
+    are the two headings."""
     half, middle, margin, row_height, stub = 240, 60, 70, 26, 6
     biggest = max((_number(f) for f in (*female, *male)), default=0.0)
     scale = half / biggest if biggest else 0.0
     centre = margin + half + middle / 2
     parts = [
         f'<text x="{margin + half / 2:.0f}" y="14" text-anchor="middle" font-weight="bold">'
-        "Male</text>",
+        f"{escape(sexes[0])}</text>",
         f'<text x="{centre + middle / 2 + half / 2:.0f}" y="14" text-anchor="middle"'
-        ' font-weight="bold">Female</text>',
+        f' font-weight="bold">{escape(sexes[1])}</text>',
     ]
     count = len(brackets)
     for index, bracket in enumerate(brackets):

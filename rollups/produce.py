@@ -5,8 +5,9 @@ This is the one path both the CLI (``partnerhub rollup``) and the worker's sched
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from rollups.render_xlsx import render_xlsx
 from rollups.report import Report, build_report
 from rollups.settings import RollupSettings
 from rollups.store import Version, save
+from schemas.labels import Language
 from schemas.refdata import targets
 from streams.clock import Clock
 from warehouse.client import Warehouse
@@ -28,6 +30,9 @@ log = logging.getLogger(__name__)
 
 #: Called with the name of each step as it starts (for a progress bar).
 Progress = Callable[[str], None]
+
+#: Written first in the published CSV: Excel then reads it as UTF-8.
+BOM = "\ufeff"
 
 #: The steps :func:`run_rollup` reports, in order (the last four only with an output folder).
 STEPS: tuple[str, ...] = ("compute", "store", "csv", "hxl", "xlsx", "html")
@@ -58,16 +63,27 @@ def file_names(month: str, version: int) -> dict[str, str]:
 
 
 def write_outputs(
-    report: Report, folder: Path, progress: Progress | None = None
+    report: Report,
+    folder: Path,
+    progress: Progress | None = None,
+    *,
+    language: Language = "en",
+    template_dirs: Sequence[Path] = (),
 ) -> dict[str, Path]:
-    """Write the CSV, HXL CSV, XLSX and HTML of ``report`` into ``folder``; return their paths."""
+    """Write the CSV, HXL CSV, XLSX and HTML of ``report`` into ``folder``; return their paths.
+
+    The CSV starts with a UTF-8 byte-order mark, so that Excel reads Cyrillic names right
+    (the version's checksum is of the exact CSV, without it); the HTML is in ``language``,
+    from the first of ``template_dirs`` holding the office's template, else the packaged one.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     paths = {fmt: folder / name for fmt, name in file_names(report.month, report.version).items()}
+    html = functools.partial(render_html, language=language, template_dirs=template_dirs)
     writers: dict[str, Callable[[Path], None]] = {
-        "csv": lambda path: _write_text(path, render_csv(report.publication)),
+        "csv": lambda path: _write_text(path, BOM + render_csv(report.publication)),
         "hxl": lambda path: _write_text(path, render_hxl(report)),
         "xlsx": lambda path: render_xlsx(report, path),
-        "html": lambda path: _write_text(path, render_html(report)),
+        "html": lambda path: _write_text(path, html(report)),
     }
     for fmt, write in writers.items():
         if progress:
@@ -96,6 +112,7 @@ def run_rollup(
     out_dir: Path | None = None,
     timely_days: int = TIMELY_DAYS,
     progress: Progress | None = None,
+    language: Language = "en",
 ) -> RollupRun:
     """Compute ``month`` (which must have ended), store it as its next version unless nothing
     changed, and write its outputs into ``out_dir`` when given. Raises
@@ -116,5 +133,15 @@ def run_rollup(
     names = {code: partner.name for code, partner in registry.items()}
     report = build_report(rollup, version, settings.sgbv_threshold, partner_names=names)
     store_publication(wh, report.publication, version.version)
-    files = write_outputs(report, out_dir, progress) if out_dir is not None else {}
+    files = (
+        write_outputs(
+            report,
+            out_dir,
+            progress,
+            language=language,
+            template_dirs=settings.template_dirs(),
+        )
+        if out_dir is not None
+        else {}
+    )
     return RollupRun(rollup, version, created, report, files)

@@ -59,7 +59,8 @@ def _protection_training(report: Report) -> str:
             f"{line.female:,}",
             f"{line.male:,}",
             f"{line.participants:,}",
-            ", ".join(report.region_names.get(r, r) for r in line.regions) or "-",
+            # dict.fromkeys: two of today's codes may share one name in force (2006 regions)
+            ", ".join(dict.fromkeys(report.region_names.get(r, r) for r in line.regions)) or "-",
         )
         for line in lines
     ]

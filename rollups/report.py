@@ -20,6 +20,7 @@ from rollups.quality import KindCoverage
 from rollups.render_csv import published_checksum
 from rollups.store import Version
 from rollups.suppress import SENSITIVE_KIND, Figure, Publication, is_sensitive, publish
+from schemas.labels import region_names
 from schemas.refdata import regions
 
 
@@ -177,7 +178,7 @@ def build_report(
         deadline=card.deadline,
         unattributed_rejects=card.unattributed_rejects,
         partner_names={**dict(partner_names), **{p.partner_id: p.name for p in card.partners}},
-        region_names={code: r.name_en for code, r in regions().items()},
+        region_names=dict(region_names(int(rollup.month[:4]))),
     )
 
 

@@ -9,7 +9,7 @@ nothing).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -89,13 +89,18 @@ def store_due_rollups(wh: Warehouse, settings: RollupSettings, clock: Clock) -> 
     return runs
 
 
-def write_new_versions(runs: Collection[RollupRun], folder: Path) -> list[RollupRun]:
-    """Render the files of every newly created version into ``folder/<month>``; needs no
-    warehouse, so the worker calls it after releasing the warehouse."""
+def write_new_versions(
+    runs: Collection[RollupRun], folder: Path, template_dirs: Sequence[Path] = ()
+) -> list[RollupRun]:
+    """Render the files of every newly created version into ``folder/<month>`` (the HTML from
+    the office's template in ``template_dirs`` if any); needs no warehouse, so the worker calls
+    it after releasing the warehouse."""
     out = []
     for run in runs:
         if run.created:
-            files = write_outputs(run.report, folder / run.version.month)
+            files = write_outputs(
+                run.report, folder / run.version.month, template_dirs=template_dirs
+            )
             run = RollupRun(run.rollup, run.version, run.created, run.report, files)
         out.append(run)
     return out
@@ -106,4 +111,5 @@ def run_due_rollups(
 ) -> list[RollupRun]:
     """Store every roll-up due now and write each new version's files into ``out_dir``
     (default ``settings.folder``), a folder per month. For callers that own the warehouse."""
-    return write_new_versions(store_due_rollups(wh, settings, clock), out_dir or settings.folder)
+    stored = store_due_rollups(wh, settings, clock)
+    return write_new_versions(stored, out_dir or settings.folder, settings.template_dirs())

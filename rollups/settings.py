@@ -22,3 +22,9 @@ class RollupSettings:
     folder: Path
     #: The hub's secret: keys each version's integrity hash of its exact data (never shown).
     hub_key: bytes = field(repr=False)
+    #: An office's own report templates (``<data_dir>/templates``), used when the folder exists.
+    templates: Path | None = None
+
+    def template_dirs(self) -> list[Path]:
+        """The folders searched for report templates before the packaged ones."""
+        return [] if self.templates is None else [self.templates]

@@ -189,7 +189,14 @@ def _some_cell_positive() -> dict[str, Any]:
         "anyOf": [
             {
                 "required": [sex.value],
-                "properties": {sex.value: {"required": [b], "properties": {b: {"minimum": 1}}}},
+                # Types spelled out in each branch: ajv's strict mode (strictTypes) wants them.
+                "properties": {
+                    sex.value: {
+                        "type": "object",
+                        "required": [b],
+                        "properties": {b: {"type": "integer", "minimum": 1}},
+                    }
+                },
             }
             for sex in Sex
             for b in AGE_BRACKETS
@@ -410,10 +417,17 @@ def _today(info: ValidationInfo) -> date:
     return today if isinstance(today, date) else latest_day(datetime.now(UTC))
 
 
+def _ref_list_schema(schema: dict[str, Any]) -> None:
+    """Pydantic writes a tuple's ``max_length`` as ``maxLength``, a string keyword that JSON
+    Schema ignores on arrays (and ajv's strict mode refuses): say ``maxItems``."""
+    schema["maxItems"] = schema.pop("maxLength", MAX_REFS)
+    schema["uniqueItems"] = True
+
+
 RefList = Annotated[
     tuple[Annotated[str, Field(pattern=REF_PATTERN, json_schema_extra={"maxLength": 64})], ...],
     AfterValidator(_distinct),
-    Field(max_length=MAX_REFS, json_schema_extra={"uniqueItems": True}),
+    Field(max_length=MAX_REFS, json_schema_extra=_ref_list_schema),
 ]
 
 

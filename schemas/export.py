@@ -14,11 +14,26 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 JSON_DIR = Path(__file__).parent / "json"
 
 
+def _standard(node: Any) -> Any:
+    """``node`` without pydantic's ``discriminator`` objects: an OpenAPI keyword, not JSON
+    Schema, which strict validators (ajv) refuse. The ``oneOf`` beside each still decides, and
+    every branch pins its ``kind`` (or ``activity``) with a ``const``."""
+    if isinstance(node, dict):
+        return {
+            key: _standard(value)
+            for key, value in node.items()
+            if not (key == "discriminator" and isinstance(value, dict) and "propertyName" in value)
+        }
+    if isinstance(node, list):
+        return [_standard(item) for item in node]
+    return node
+
+
 def _document(schema: dict[str, Any], name: str, title: str) -> str:
     schema = {
         "$schema": DRAFT,
         "$id": f"urn:partnerhub:schema:v{SCHEMA_VERSION}:{name}",
-        **schema,
+        **_standard(schema),
         "title": title,
     }
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

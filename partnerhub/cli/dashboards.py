@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import typer
@@ -10,7 +11,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from dashboards.catalog import dashboards
 from dashboards.files import JSON_DIR, compare, render, write
 from dashboards.push import PushError, connect, push
-from partnerhub.cli.common import CliError, console, settings
+from dashboards.timerange import data_days, fitted
+from partnerhub.cli.common import DATA_DIR, CliError, console, open_hub_warehouse, settings
+from partnerhub.settings import HubSettings
 
 app = typer.Typer(help="Grafana dashboards as code.", no_args_is_help=True)
 
@@ -21,14 +24,26 @@ def build_cmd(
         False, "--check", help="Change nothing; fail if the files differ from the code."
     ),
     out: Path = typer.Option(JSON_DIR, "--out", help="The provisioned dashboards folder."),
+    fit_data: bool = typer.Option(
+        False,
+        "--fit-data",
+        help="Open the dashboards on the warehouse's own days (first to last), not now-1y.",
+    ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Write the dashboards' JSON (Grafana's file-provisioning layout) into ``--out``.
 
     The SGBV threshold, the silence limit, the partner registry and the data source uid come
     from the settings, so the committed files are those of the default settings.
     """
-    hub = settings()
-    files = render(dashboards(hub.dashboard_context()), hub.grafana.datasource_uid)
+    hub = settings(data_dir)
+    built = dashboards(hub.dashboard_context())
+    if fit_data:
+        days = _data_days(hub, required=True)
+        assert days is not None
+        built = fitted(built, days)
+        console.print(f"dashboards open on {days[0]} .. {days[1]} (the warehouse's days)")
+    files = render(built, hub.grafana.datasource_uid)
     if check:
         stale = compare(files, out)
         if stale:
@@ -49,18 +64,29 @@ def push_cmd(
     url: str | None = typer.Option(
         None, "--url", help="Grafana's URL (default: PARTNERHUB_GRAFANA__URL)."
     ),
+    fit_data: bool = typer.Option(
+        True,
+        "--fit-data/--no-fit-data",
+        help="Open the dashboards on the warehouse's own days when it can be read (else now-1y).",
+    ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Save the dashboards into a Grafana through its HTTP API (idempotent).
 
     For a Grafana without the hub's file provisioning; the token is
     PARTNERHUB_GRAFANA__TOKEN, the folder PARTNERHUB_GRAFANA__FOLDER.
     """
-    hub = settings()
+    hub = settings(data_dir)
     target = url or hub.grafana.url
     if not target:
         raise CliError("no Grafana URL: pass --url or set PARTNERHUB_GRAFANA__URL")
     uid = hub.grafana.datasource_uid
-    models = [d.to_json(uid) for d in dashboards(hub.dashboard_context())]
+    built = dashboards(hub.dashboard_context())
+    days = _data_days(hub, required=False) if fit_data else None
+    if days is not None:
+        built = fitted(built, days)
+        console.print(f"dashboards open on {days[0]} .. {days[1]} (the warehouse's days)")
+    models = [d.to_json(uid) for d in built]
     token = hub.grafana.token.get_secret_value() if hub.grafana.token else None
     api = connect(target, token)
     with Progress(TextColumn("pushing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
@@ -80,6 +106,7 @@ def push_cmd(
 def bench_cmd(
     facts: int = typer.Option(10_000_000, min=1, help="Facts in the generated year."),
     repeats: int = typer.Option(3, min=1, help="Runs of each panel (the median is shown)."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Time every panel of every dashboard on a year built from ``--facts`` facts, in a
     throwaway embedded warehouse; print each panel's median time and the slowest."""
@@ -90,7 +117,7 @@ def bench_cmd(
     from dashboards import bench
     from warehouse.client import EmbeddedWarehouse
 
-    context = settings().dashboard_context()
+    context = settings(data_dir).dashboard_context()
     with tempfile.TemporaryDirectory(prefix="partnerhub-dashboards-bench-") as folder:
         wh = EmbeddedWarehouse(Path(folder))
         try:
@@ -111,3 +138,22 @@ def bench_cmd(
         f"{len(timings)} panels; slowest: {slowest.dashboard} / {slowest.panel}"
         f" {slowest.median * 1000:.0f} ms; {over} over 150 ms"
     )
+
+
+def _data_days(hub: HubSettings, *, required: bool) -> tuple[date, date] | None:
+    """The warehouse's first and last day; None (with a note) when it cannot be read and the
+    range is not ``required``."""
+    try:
+        wh = open_hub_warehouse(hub)
+    except CliError as error:
+        if required:
+            raise
+        console.print(f"note: dashboards keep now-1y ({error})", soft_wrap=True)
+        return None
+    try:
+        days = data_days(wh)
+    finally:
+        wh.close()
+    if days is None and required:
+        raise CliError("the warehouse holds no daily aggregates yet: nothing to fit the range to")
+    return days

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from broker.topics import sync_topics
-from partnerhub.cli.common import console, settings
+from partnerhub.cli.common import DATA_DIR, console, settings
 
 app = typer.Typer(help="The partner registry and its Kafka topics.", no_args_is_help=True)
 
 
 @app.command("list")
-def list_cmd() -> None:
+def list_cmd(data_dir: Path | None = DATA_DIR) -> None:
     """Show the partner registry: code, name, type, mandated kinds, regions of work."""
     table = Table("code", "name", "type", "kinds", "regions", title="Partner registry")
-    for partner in settings().registry().values():
+    for partner in settings(data_dir).registry().values():
         table.add_row(
             partner.code,
             partner.name,
@@ -37,10 +39,11 @@ def sync_cmd(
     grow: bool = typer.Option(
         False, "--grow", help="Give existing topics with fewer partitions that many (never fewer)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Create the registry's topics that are missing; with --grow, add partitions to existing
     topics that have fewer (for more workers)."""
-    hub = settings()
+    hub = settings(data_dir)
     wanted = hub.kafka.partitions if partitions is None else partitions
     result = sync_topics(hub.kafka, hub.registry(), wanted, grow=grow)
     table = Table("topic", "status", "partitions", title=f"Topics on {hub.kafka.bootstrap}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
@@ -19,7 +20,7 @@ from broker.provision import (
     check_passwords,
     load_passwords,
 )
-from partnerhub.cli.common import CliError, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, settings
 
 _STEPS = {"topics": "topics", "users": "SCRAM users", "acls": "ACL bindings", "check": "check"}
 
@@ -34,6 +35,7 @@ def provision(
     worker_user: str = typer.Option(
         DEFAULT_WORKER_USER, "--worker-user", envvar=WORKER_USER_ENV, help="The worker's user."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Create the registry's topics, partner and worker SCRAM users and their ACLs (idempotent).
 
@@ -41,7 +43,7 @@ def provision(
     Partner passwords come from PARTNERHUB_PARTNER_PASSWORDS (JSON object) or the file named by
     PARTNERHUB_PARTNER_PASSWORDS_FILE; the worker's from PARTNERHUB_PROVISION_WORKER_PASSWORD.
     """
-    hub = settings()
+    hub = settings(data_dir)
     kafka = hub.kafka
     plan = build_plan(
         hub.registry(),

@@ -17,10 +17,10 @@ from rich.table import Table
 
 from broker.settings import KafkaSettings
 from partnerhub.cli import partners
-from partnerhub.cli.common import CliError, console, err_console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, err_console, settings
 from producers import refs, sheet_files, sheets
 from producers.prepare import utc_now
-from producers.sdk import Delivery, Publisher
+from producers.sdk import BrokerUnavailable, Delivery, Publisher
 from schemas.refdata import Partner
 from schemas.vocabulary import Kind
 
@@ -59,14 +59,19 @@ def publish_cmd(
     timeout: float = typer.Option(
         120.0, "--timeout", min=1, help="Seconds to wait for the broker to take every event."
     ),
+    connect_timeout: float = typer.Option(
+        5.0, "--connect-timeout", min=0.5, help="Seconds to wait for the broker to answer at all."
+    ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Check every row of FILES and, when all are valid, publish them as events.
 
     A row without an event_id gets one derived from its content, so publishing the same file
     again never double counts; editing such a row makes it a new event (use --write-ids to keep
-    the ids for corrections).
+    the ids for corrections). The broker is PARTNERHUB_KAFKA__BOOTSTRAP (HOST:PORT; `partnerhub
+    up` prints the line to export).
     """
-    hub = settings()
+    hub = settings(data_dir)
     registry = hub.registry()
     if partner not in registry:
         raise CliError(f"--partner {partner}: not in the partner registry")
@@ -82,18 +87,26 @@ def publish_cmd(
             _say_problem(str(located))
         hidden = len(loaded.problems) - max_problems
         if hidden > 0:
-            _say_problem(f"... and {hidden} more problems")
+            _say_problem(f"... and {_count(hidden, 'more problem')}")
         rows = len({located.source for located in loaded.problems})
-        _say_problem(f"{len(loaded.problems)} problems in {rows} rows: nothing was sent")
+        problems = _count(len(loaded.problems), "problem")
+        _say_problem(f"{problems} in {_count(rows, 'row')}: nothing was sent")
         raise typer.Exit(1)
+    for source in loaded.examples:
+        _say(f"{source}: the template's example row, skipped (never published)")
     if write_ids:
         _write_ids(loaded)
     by_kind = Counter(prepared.event.kind.value for _, prepared in loaded.events)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(by_kind.items())) or "none"
     if dry_run or not loaded.events:
-        _say(f"{len(loaded.events)} events valid ({kinds}); nothing sent")
+        _say(f"{_count(len(loaded.events), 'event')} valid ({kinds}); nothing sent")
         return
-    _publish(loaded, partner, registry, hub.kafka, timeout, max_problems)
+    _publish(loaded, partner, registry, hub.kafka, (timeout, connect_timeout), max_problems)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 problem``, ``3 problems``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _write_ids(loaded: sheets.Loaded) -> None:
@@ -107,10 +120,13 @@ def _publish(
     partner: str,
     registry: Mapping[str, Partner],
     kafka: KafkaSettings,
-    timeout: float,
+    timeouts: tuple[float, float],
     max_problems: int,
 ) -> None:
-    """Send the checked events with a progress bar; report per topic and any failure."""
+    """Send the checked events with a progress bar; report per topic and any failure.
+
+    ``timeouts`` are (seconds for every acknowledgement, seconds for the broker to answer)."""
+    timeout, connect_timeout = timeouts
     progress = Progress(
         TextColumn("publishing"),
         BarColumn(),
@@ -118,7 +134,19 @@ def _publish(
         TimeRemainingColumn(),
         console=console,
     )
-    with Publisher(partner, kafka, registry=registry) as publisher, progress:
+    try:
+        publisher = Publisher(
+            partner,
+            kafka,
+            registry=registry,
+            producer_options={"bootstrap_timeout_ms": int(connect_timeout * 1000)},
+        )
+    except BrokerUnavailable as error:
+        raise CliError(
+            f"{error}; nothing was sent. Set PARTNERHUB_KAFKA__BOOTSTRAP to the broker's "
+            "HOST:PORT (`partnerhub up` prints the export line)"
+        ) from None
+    with publisher, progress:
         task = progress.add_task("publishing", total=len(loaded.events))
 
         def advance(_: Delivery) -> None:
@@ -135,11 +163,11 @@ def _publish(
         for index, failure in report.failed[:max_problems]:
             _say_problem(f"{loaded.events[index][0]}: -: not_delivered: {failure}")
         _say_problem(
-            f"{len(report.failed)} of {len(loaded.events)} events were not acknowledged; "
+            f"{len(report.failed)} of {_count(len(loaded.events), 'event')} were not acknowledged; "
             "publishing the same files again is safe"
         )
         raise typer.Exit(1)
-    _say(f"{report.delivered} events published")
+    _say(f"{_count(report.delivered, 'event')} published")
 
 
 @app.command("template")
@@ -149,6 +177,7 @@ def template_cmd(
     out: Path | None = typer.Option(
         None, "--out", help="File to write (default: <kind>_template.<format>)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Write a sheet template: the headers, a row of allowed values, and one example row."""
     path = out or Path(f"{kind.value}_template.{fmt.value}")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from partnerhub.cli.common import CliError, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, open_hub_warehouse, settings
 from partnerhub.settings import HubSettings
+from schemas.labels import Language
 from streams.clock import shifted_clock, system_clock
-from warehouse.client import Warehouse, WarehouseUnavailable, lock_holder, open_warehouse
+from warehouse.client import Warehouse
 from warehouse.migrate import migrate
 
 if TYPE_CHECKING:
@@ -33,19 +35,36 @@ def rollup(
         help="Timeliness: an event is on time if first reported within this many days after "
         "the month ends.",
     ),
+    zero_report: bool = typer.Option(
+        False,
+        "--zero-report",
+        help="Freeze a version even when no partner reported anything about the month (an "
+        "official zero report); without it such a month is refused.",
+    ),
+    language: Language = typer.Option(
+        "en", "--language", help="Language of the HTML report: en or ru."
+    ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Roll up a month: totals from the facts, checked against the aggregates, stored as a new
     version when anything changed, written as CSV, HXL CSV, XLSX and HTML (SGBV small numbers
     suppressed). Exits 1 when the aggregates disagree with the facts."""
     # Imported here, as the worker command imports Faust: the other commands start without
     # loading the roll-up renderers (openpyxl and friends).
-    from rollups.compute import RollupError
+    from rollups.compute import RollupError, check_closed
     from rollups.produce import STEPS, run_rollup
 
-    hub = settings()
+    hub = settings(data_dir)
     folder = out or hub.rollups().folder / month
-    wh = _open(hub)
+    clock = shifted_clock(hub.start_time) if hub.start_time else system_clock
     try:
+        start, end = check_closed(month, clock())
+    except RollupError as error:
+        raise CliError(str(error)) from None
+    wh = open_hub_warehouse(hub)
+    try:
+        if not zero_report:
+            _refuse_empty(wh, hub, month, start, end)
         migrate(wh)
         with Progress(
             "[progress.description]{task.description}",
@@ -67,11 +86,12 @@ def rollup(
                 wh,
                 hub.rollups(),
                 month,
-                clock=shifted_clock(hub.start_time) if hub.start_time else system_clock,
+                clock=clock,
                 created_by="cli",
                 out_dir=folder,
                 timely_days=timely_days,
                 progress=step,
+                language=language,
             )
             progress.update(task, completed=len(STEPS))
     except RollupError as error:
@@ -83,23 +103,18 @@ def rollup(
         raise typer.Exit(1)
 
 
-def _open(hub: HubSettings) -> Warehouse:
-    """The hub's warehouse, or one clear line when the running hub holds the embedded one."""
-    busy = (
-        "the running hub owns it: stop the worker and run again, or give both a ClickHouse "
-        "server (PARTNERHUB_CLICKHOUSE__URL)"
-    )
-    if hub.clickhouse.url is None:
-        # Ask before chdb tries: it prints its own lock error to stderr.
-        folder = hub.data_dir / "warehouse"
-        holder = lock_holder(folder)
-        if holder is not None:
-            who = f"process {holder}" if holder else "another process"
-            raise CliError(f"warehouse folder {folder} is in use by {who}; {busy}")
-    try:
-        return open_warehouse(hub.clickhouse, hub.data_dir)
-    except WarehouseUnavailable as error:
-        raise CliError(f"{error}; {busy}") from None
+def _refuse_empty(wh: Warehouse, hub: HubSettings, month: str, start: date, end: date) -> None:
+    """One clear line, and nothing written, when no fact revision is about ``month``."""
+    from rollups.queries import arrivals
+    from warehouse.facts import table_counts
+
+    revisions = arrivals(wh, start, end)[0] if "facts" in table_counts(wh) else 0
+    if revisions == 0:
+        where = hub.clickhouse.url or hub.data_dir.resolve()
+        raise CliError(
+            f"no reports about {month} in the warehouse at {where}: nothing to roll up (wrong "
+            "--data-dir or month?); pass --zero-report to freeze an official zero report"
+        )
 
 
 def _print(run: RollupRun) -> None:

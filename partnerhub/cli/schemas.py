@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from partnerhub.cli.common import CliError, console
+from partnerhub.cli.common import DATA_DIR, CliError, console
 from schemas import export
 
 app = typer.Typer(help="The event contract's JSON Schema files.", no_args_is_help=True)
@@ -18,6 +18,7 @@ def export_cmd(
     check: bool = typer.Option(
         False, "--check", help="Write nothing; fail if the files differ from the models."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Export the contract's JSON Schema (draft 2020-12): the envelope and one file per kind."""
     if check:

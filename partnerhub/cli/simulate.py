@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from broker.settings import KafkaSettings
-from partnerhub.cli.common import CliError, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, console, settings
 from producers.simulator import (
     Simulation,
     SimulationSpec,
@@ -55,9 +55,11 @@ def simulate_cmd(
         None, "--truth", help=f"Ground-truth file (default: <data_dir>/{TRUTH_FILE})."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Write the truth file; publish nothing."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
-    """Simulate partners of the 2006 Kazakhstan operation reporting to the hub."""
-    hub = settings()
+    """Simulate partners of the 2006 Kazakhstan operation reporting to the hub (the broker:
+    PARTNERHUB_KAFKA__BOOTSTRAP, which `partnerhub up` prints)."""
+    hub = settings(data_dir)
     given = {
         "duplicates": duplicates,
         "corrections": corrections,
@@ -132,7 +134,10 @@ def _publish(sim: Simulation, kafka: KafkaSettings, rate: float | None) -> float
             task = bar.add_task("publish", total=len(sim.messages))
             publish(sim.messages, kafka, rate, progress=lambda n: bar.advance(task, n))
     except KafkaError as error:
-        raise CliError(f"broker {kafka.bootstrap}: {error}") from None
+        raise CliError(
+            f"broker {kafka.bootstrap}: {error}; set PARTNERHUB_KAFKA__BOOTSTRAP to the broker's "
+            "HOST:PORT (`partnerhub up` prints the export line)"
+        ) from None
     return time.perf_counter() - began
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 from datetime import UTC, datetime, time
@@ -15,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from broker.apache_kafka import KafkaNotInstalled
-from partnerhub.cli.common import CliError, console, settings
-from partnerhub.stack import TANSU_WARNING, BrokerKind, LocalStack, reset_folder
+from partnerhub.cli.common import DATA_DIR, CliError, console, settings
+from partnerhub.stack import DEMO_MARK, TANSU_WARNING, BrokerKind, LocalStack, reset_folder
 
 #: ``--broker``: what each embedded broker guarantees is in the README's quick start.
 BROKER_HELP = (
@@ -59,7 +60,7 @@ def _stop_on_signals() -> threading.Event:
 
 
 def up(
-    data_dir: Path = typer.Option(None, help="Data folder (default: settings, ./.partnerhub)."),
+    data_dir: Path | None = DATA_DIR,
     kafka: str = typer.Option(None, help="Use this Kafka (HOST:PORT) instead of Tansu."),
     clickhouse: str = typer.Option(None, help="Use this ClickHouse URL instead of chdb."),
     port: int = typer.Option(None, help="Port of the worker's status API (default 6066)."),
@@ -67,9 +68,7 @@ def up(
     kafka_port: int = typer.Option(None, help="Port of the embedded broker (default: any)."),
 ) -> None:
     """Run the embedded stack in the foreground: broker, topics, warehouse, worker."""
-    hub = settings()
-    if data_dir is not None:
-        hub.data_dir = data_dir
+    hub = settings(data_dir)
     if kafka:
         hub.kafka.bootstrap = kafka
     if clickhouse:
@@ -100,6 +99,26 @@ def up(
         console.print(f"  status           {stack.status_url}  (partnerhub status)")
         console.print(f"  metrics          {stack.status_url.replace('/status', '/metrics')}")
         console.print(f"  logs             {stack.logs}")
+        sasl = (
+            []
+            if stack.broker_kind != "kafka" or kafka
+            else [
+                f"export PARTNERHUB_KAFKA__SECURITY_PROTOCOL={hub.kafka.security_protocol}",
+                "# and PARTNERHUB_KAFKA__USERNAME / __PASSWORD from the credentials file above",
+            ]
+        )
+        _say_next_steps(
+            [
+                f"export PARTNERHUB_KAFKA__BOOTSTRAP={hub.kafka.bootstrap}",
+                *sasl,
+                f"export PARTNERHUB_DATA_DIR={shlex.quote(str(hub.data_dir.resolve()))}",
+                f"export PARTNERHUB_WORKER__WEB_PORT={hub.worker.web_port}",
+                "partnerhub template --kind assistance --format xlsx",
+                "partnerhub publish --partner kzlegal assistance_template.xlsx --dry-run",
+                "partnerhub status",
+            ],
+            "in another terminal (the warehouse commands and `rollup` need the hub stopped):",
+        )
         console.print("Ctrl-C stops everything.")
         while not stop.wait(0.5):
             if stack.worker is not None and stack.worker.poll() is not None:
@@ -123,8 +142,18 @@ def up(
         console.print("stopped")
 
 
+def _say_next_steps(lines: list[str], where: str) -> None:
+    """Commands to copy and paste, one per line, never wrapped or marked up."""
+    console.print(f"Next steps, {where}")
+    for line in lines:
+        console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+
+
 def demo(
-    data_dir: Path = typer.Option(Path(".partnerhub/demo"), help="Demo data folder (reset)."),
+    # Not PARTNERHUB_DATA_DIR: the demo empties its folder, and must never empty the hub's own.
+    data_dir: Path = typer.Option(
+        Path(".partnerhub/demo"), "--data-dir", help="Demo data folder (emptied on every run)."
+    ),
     start: str = typer.Option("2006-01", "--from", help="First simulated month."),
     end: str = typer.Option("2006-03", "--to", help="Last simulated month."),
     events: int = typer.Option(5000, help="Valid events to simulate."),
@@ -146,7 +175,7 @@ def demo(
     # The hub lives "the day after the period", so 2006 reports are neither future nor stale.
     hub.start_time = datetime.combine(spec.today, time(6), UTC)
     sim = simulate(spec)
-    truth_file = hub.data_dir / "simulation-truth.json"
+    truth_file = hub.data_dir / DEMO_MARK
     truth_file.write_text(sim.truth.to_json())
     console.print(
         f"simulated {start}..{end}: {len(sim.messages):,} messages "
@@ -173,6 +202,17 @@ def demo(
     finally:
         stack.stop()
     console.print("stack stopped: no broker or worker left running")
+    folder = shlex.quote(str(hub.data_dir))
+    _say_next_steps(
+        [
+            f"export PARTNERHUB_DATA_DIR={folder}",
+            "partnerhub warehouse totals",
+            f"partnerhub rollup --month {end}",
+            "partnerhub up   # the stack again on this data; it prints its "
+            "export PARTNERHUB_KAFKA__BOOTSTRAP=... line",
+        ],
+        "on the demo's data (every command takes --data-dir too):",
+    )
     if not ok:
         raise typer.Exit(1)
 
@@ -310,5 +350,5 @@ def _report(hub: Any, sim: Any, truth_file: Path) -> bool:
     for text, passed in checks.items():
         console.print(f"{'[green]✓[/]' if passed else '[red]✗[/]'} {text}")
     console.print(f"ground truth: {truth_file}")
-    console.print(f"warehouse:    {hub.data_dir / 'warehouse'} (partnerhub warehouse totals)")
+    console.print(f"warehouse:    {hub.data_dir / 'warehouse'}")
     return all(checks.values())

@@ -14,10 +14,10 @@ from rich.table import Table
 
 from disclosure.engine import SgbvPublication
 from disclosure.grain import DIMENSIONS, EVENTS, PERSONS
-from partnerhub.cli.common import console, settings
+from partnerhub.cli.common import DATA_DIR, console, open_hub_warehouse, settings
 from schemas.vocabulary import CELLS, Kind
 from warehouse import bench
-from warehouse.client import EmbeddedWarehouse, open_warehouse
+from warehouse.client import EmbeddedWarehouse
 from warehouse.facts import deadletter_counts, table_counts, totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
 
@@ -25,10 +25,9 @@ app = typer.Typer(help="The warehouse: tables, migrations, counts.", no_args_is_
 
 
 @app.command("migrate")
-def migrate_cmd() -> None:
+def migrate_cmd(data_dir: Path | None = DATA_DIR) -> None:
     """Create or update the warehouse tables (applies the migrations not yet applied)."""
-    hub = settings()
-    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    wh = open_hub_warehouse(settings(data_dir), create=True)
     try:
         applied = migrate(wh)
     finally:
@@ -40,10 +39,17 @@ def migrate_cmd() -> None:
 
 
 @app.command("counts")
-def counts_cmd() -> None:
+def counts_cmd(data_dir: Path | None = DATA_DIR) -> None:
     """Rows stored per table, and dead letters by first reason code."""
-    hub = settings()
-    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    hub = settings(data_dir)
+    if hub.clickhouse.url is None and not (hub.data_dir / "warehouse").is_dir():
+        console.print(
+            f"no warehouse in {hub.data_dir.resolve()} (another --data-dir?); "
+            "run `partnerhub warehouse migrate` to create one",
+            soft_wrap=True,
+        )
+        return
+    wh = open_hub_warehouse(hub)
     try:
         counts = table_counts(wh, sgbv=False)
         letters = deadletter_counts(wh, sgbv=False) if "deadletters" in counts else {}
@@ -72,6 +78,7 @@ def totals_cmd(
         help="Exact numbers, SGBV included: for reconciliation by operators on the hub's own "
         "machine, never for sharing.",
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Events and people reached by month and kind; says whether aggregates match facts.
 
@@ -80,8 +87,8 @@ def totals_cmd(
     """
     from rollups.published import published_months
 
-    hub = settings()
-    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    hub = settings(data_dir)
+    wh = open_hub_warehouse(hub)
     try:
         totals = totals_by_month(wh)
         from_facts = totals_from_facts(wh)
@@ -179,6 +186,7 @@ def bench_cmd(
     full_check: bool = typer.Option(
         False, help="Also time the whole-history totals_by_month / totals_from_facts pair."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Measure writes and refreshes on synthetic facts in a throwaway embedded warehouse."""
     with tempfile.TemporaryDirectory(prefix="partnerhub-bench-") as folder:
@@ -215,13 +223,14 @@ def reconcile_cmd(
     every_month: bool = typer.Option(
         False, "--all", help="Check every month, not only those changed since their last check."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Check the aggregates against the facts month by month: by default only the months
     changed since they were last checked (each check is recorded in the warehouse)."""
     from warehouse.reconcile import months_held, reconcile
 
-    hub = settings()
-    wh = open_warehouse(hub.clickhouse, hub.data_dir)
+    hub = settings(data_dir)
+    wh = open_hub_warehouse(hub)
     try:
         checks = reconcile(wh, months_held(wh) if every_month else None)
     finally:

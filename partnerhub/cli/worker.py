@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from partnerhub.cli.common import CliError, State, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, State, console, settings
 
 
-def worker() -> None:
+def worker(data_dir: Path | None = DATA_DIR) -> None:
     """Run the stream worker in the foreground (Ctrl-C or SIGTERM stops it cleanly)."""
     from partnerhub.worker import run  # Faust is heavy to import; only this command needs it
 
-    run(settings(), loglevel="INFO" if State.verbose else "WARNING")
+    run(settings(data_dir), loglevel="INFO" if State.verbose else "WARNING")
 
 
 def fetch_status(url: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -33,9 +34,10 @@ def fetch_status(url: str, timeout: float = 10.0) -> dict[str, Any]:
 def status(
     url: str = typer.Option(None, help="Status URL (default: the worker's from settings)."),
     as_json: bool = typer.Option(False, "--json", help="Print the raw JSON document."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Show the running worker's lag, counts, dead letters and partners' last reports."""
-    s = settings()
+    s = settings(data_dir)
     data = fetch_status(url or f"http://{s.worker.web_host}:{s.worker.web_port}/status")
     if as_json:
         console.print_json(json.dumps(data))

@@ -89,9 +89,12 @@ def publish(
     return len(messages)
 
 
-def missing_topics(settings: KafkaSettings, topics: Iterable[str]) -> list[str]:
-    """The ``topics`` that do not exist on the broker, sorted."""
-    admin = clients.admin(settings)
+def missing_topics(
+    settings: KafkaSettings, topics: Iterable[str], *, connect_timeout: float = 5.0
+) -> list[str]:
+    """The ``topics`` that do not exist on the broker, sorted; a ``KafkaError`` when the broker
+    does not answer within ``connect_timeout`` seconds."""
+    admin = clients.admin(settings, timeout=connect_timeout)
     try:
         existing = set(admin.list_topics())
     finally:

@@ -361,7 +361,7 @@ def test_long_running_services_have_healthchecks_and_jobs_run_once(
     services: dict[str, dict[str, Any]],
 ) -> None:
     jobs = one_shot(services)
-    assert jobs == {"kafka-init", "migrate"}
+    assert jobs == {"preflight", "kafka-init", "migrate"}
     for name, service in services.items():
         if name in jobs:
             assert service.get("restart") == "no", f"{name} is a job; it must not restart"
@@ -399,6 +399,7 @@ def test_every_service_command_is_a_real_partnerhub_command(
     assert json.loads(entrypoint) == ["partnerhub"]
     commands = partnerhub_commands(services)
     assert commands == {
+        "preflight": ["preflight"],
         "kafka-init": ["provision"],
         "migrate": ["warehouse", "migrate"],
         "worker": ["worker"],

@@ -60,7 +60,7 @@ def write_rows(path: Path, rows: list[dict[str, str]]) -> Path:
 def filled(tmp_path: Path, name: str, count: int) -> Path:
     """An assistance sheet of ``count`` distinct valid rows (the template's example, varied)."""
     example = csv_rows(template(tmp_path, Kind.ASSISTANCE))[1]
-    rows = [{**example, "quantity": str(n + 1)} for n in range(count)]
+    rows = [{**example, "event_id": "", "quantity": str(n + 1)} for n in range(count)]
     return write_rows(tmp_path / name, rows)
 
 
@@ -72,7 +72,8 @@ def test_template_fill_and_dry_run(tmp_path: Path, fmt: str) -> None:
     path = template(tmp_path, Kind.SGBV, fmt)
     if fmt == "csv":
         rows = csv_rows(path)
-        rows.append({**rows[1], "incident_type": "", "activity": "referral", "services": "legal"})
+        new = {"event_id": "", "incident_type": "", "activity": "referral", "services": "legal"}
+        rows.append({**rows[1], **new})
         write_rows(path, rows)
     else:
         workbook = load_workbook(path)
@@ -80,10 +81,12 @@ def test_template_fill_and_dry_run(tmp_path: Path, fmt: str) -> None:
         sheet.append([cell.value for cell in sheet[3]])
         header = [cell.value for cell in sheet[1]]
         sheet.cell(row=4, column=header.index("female_18_59") + 1, value=3)
+        sheet.cell(row=4, column=header.index("event_id") + 1).value = None
         workbook.save(path)
     result = invoke(NO_BROKER, "publish", "--partner", "wcc_almaty", "--dry-run", str(path))
     assert result.exit_code == 0, result.output
-    assert "2 events valid (2 sgbv); nothing sent" in result.stdout
+    assert f"{path}:3: the template's example row, skipped (never published)" in result.stdout
+    assert "1 event valid (1 sgbv); nothing sent" in result.stdout
 
 
 def test_write_ids_writes_a_copy_beside_the_sheet(tmp_path: Path) -> None:
@@ -134,7 +137,7 @@ def test_a_sheet_with_errors_sends_nothing(kafka_bootstrap: str, tmp_path: Path,
         lines[0] == f"{path}:3: male_0_4: out_of_range: Input should be greater than or equal to 0"
     )
     assert lines[1].startswith(f"{path}:3: unit: invalid_value: Input should be 'KZT', 'USD'")
-    assert lines[2:] == ["2 problems in 1 rows: nothing was sent"]
+    assert lines[2:] == ["2 problems in 1 row: nothing was sent"]
     published = invoke(kafka_bootstrap, "publish", "--partner", "kzlegal", str(good))
     assert published.exit_code == 0, published.output
     records = consume(kafka_bootstrap, topic_for("kzlegal", Kind.ASSISTANCE), 2)

@@ -75,6 +75,22 @@ def test_demo_checks_the_pipeline_and_leaves_no_process(tmp_path: Path) -> None:
         assert "<h2>Protection training</h2>" in page
         assert "<h2>RSD pipeline</h2>" in page
     assert not any(alive(pid) for pid in pids(out))
+    # The next steps it prints work as pasted: the same data folder, a table with the totals.
+    folder = re.search(r"^  export PARTNERHUB_DATA_DIR=(\S+)$", out, re.M)
+    assert folder, out
+    assert Path(folder.group(1)) == (tmp_path / "demo").resolve()
+    assert "  partnerhub warehouse totals" in out
+    totals = subprocess.run(
+        [*PARTNERHUB, "warehouse", "totals"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env(), "PARTNERHUB_DATA_DIR": folder.group(1)},
+        check=False,
+    )
+    assert totals.returncode == 0, totals.stderr
+    assert "2006-03" in totals.stdout
+    assert "totals rows match the facts" in totals.stdout
 
 
 def start_up(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], str, Path]:
@@ -94,6 +110,8 @@ def start_up(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], str, Pat
     )
     bootstrap = re.search(r"Kafka bootstrap\s+(\S+)", text)
     assert bootstrap, text
+    # the line to paste into another terminal, so that publish finds this broker
+    assert f"  export PARTNERHUB_KAFKA__BOOTSTRAP={bootstrap.group(1)}" in text
     return process, bootstrap.group(1), log
 
 

@@ -50,6 +50,7 @@ def test_templates_say_what_the_new_kinds_allow() -> None:
 def test_a_curriculum_module_for_border_guards_is_refused_naming_the_row(tmp_path: Path) -> None:
     path = sheet_files.write_template(Kind.PROTECTION_TRAINING, "csv", tmp_path / "t.csv")
     text = path.read_text(encoding="utf-8").replace("university_lecturers", "border_guards")
+    text = text.replace(",EXAMPLE,", ",,")  # a row of one's own: the example is never published
     path.write_text(text, encoding="utf-8")
     loaded = sheets.load((path,), "uni_network", refdata.partners(), refs_key=None, now=NOW)
     assert [str(p) for p in loaded.problems] == [

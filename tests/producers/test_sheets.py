@@ -95,8 +95,8 @@ def write_xlsx(path: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def assistance(**changes: Any) -> dict[str, Any]:
-    """The assistance example row, changed."""
-    return {**example_row(Kind.ASSISTANCE), **changes}
+    """The assistance example row made a real row (its EXAMPLE event_id cleared), changed."""
+    return {**example_row(Kind.ASSISTANCE), "event_id": "", **changes}
 
 
 # --- layout ------------------------------------------------------------------------------------
@@ -270,11 +270,37 @@ def test_contract_fields_point_at_sheet_columns(field: str, column: str) -> None
 # --- templates ---------------------------------------------------------------------------------
 
 
+def clear_example_id(path: Path) -> Path:
+    """The template with its example row made a real row, as a data officer would."""
+    if path.suffix == ".csv":
+        rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
+        rows[2][rows[0].index("event_id")] = ""
+        with path.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows(rows)
+        return path
+    workbook = load_workbook(path)
+    sheet = workbook["events"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(row=3, column=header.index("event_id") + 1).value = None
+    workbook.save(path)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", list(Kind))
+def test_an_untouched_template_publishes_nothing(tmp_path: Path, kind: Kind, fmt: str) -> None:
+    path = sheet_files.write_template(kind, fmt, tmp_path / f"{kind.value}.{fmt}")  # type: ignore[arg-type]
+    loaded = load(path, partner=PARTNER[kind])
+    assert lines(loaded) == []
+    assert loaded.events == []
+    assert loaded.examples == [sheets.Source(path, 3)]
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 @pytest.mark.parametrize("kind", list(Kind))
 def test_a_template_example_is_a_valid_event(tmp_path: Path, kind: Kind, fmt: str) -> None:
     path = sheet_files.write_template(kind, fmt, tmp_path / f"{kind.value}.{fmt}")  # type: ignore[arg-type]
-    loaded = load(path, partner=PARTNER[kind])
+    loaded = load(clear_example_id(path), partner=PARTNER[kind])
     assert lines(loaded) == []
     assert len(loaded.events) == 1  # the allowed-values row is skipped
     source, prepared = loaded.events[0]
@@ -283,25 +309,35 @@ def test_a_template_example_is_a_valid_event(tmp_path: Path, kind: Kind, fmt: st
     assert loaded.derived_ids == {path: {3: prepared.event.event_id}}
 
 
+def test_an_edited_row_that_keeps_the_example_id_is_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [assistance(event_id="EXAMPLE", quantity="9")])
+    assert lines(load(path)) == [
+        f"{path}:2: event_id: example_row: event_id EXAMPLE marks the template's example row, "
+        "which is never published: clear the event_id cell to publish this row"
+    ]
+
+
 def test_templates_in_both_formats_give_the_same_event(tmp_path: Path) -> None:
-    csv_path = sheet_files.write_template(Kind.SGBV, "csv", tmp_path / "t.csv")
+    csv_path = clear_example_id(sheet_files.write_template(Kind.SGBV, "csv", tmp_path / "t.csv"))
     xlsx_path = sheet_files.write_template(Kind.SGBV, "xlsx", tmp_path / "t.xlsx")
     from_csv = load(csv_path, partner="wcc_almaty").events[0][1]
-    from_xlsx = load(xlsx_path, partner="wcc_almaty").events[0][1]
+    from_xlsx = load(clear_example_id(xlsx_path), partner="wcc_almaty").events[0][1]
     assert from_csv.value == from_xlsx.value
 
 
 def test_the_xlsx_template_explains_each_column(tmp_path: Path) -> None:
     path = sheet_files.write_template(Kind.HIV_TRAINING, "xlsx", tmp_path / "t.xlsx")
     workbook = load_workbook(path)
-    events, help_sheet = workbook.worksheets
+    assert workbook.sheetnames == ["instructions", "events", "lists"]
+    guide, events = workbook["instructions"], workbook["events"]
     assert events["A1"].value == "kind"
     assert events["A2"].value.startswith("#")
     assert events["A3"].value == "hiv_training"
     assert "whole number >= 1" in {cell.comment.text for cell in events[1] if cell.comment}
-    assert [row[0] for row in help_sheet.iter_rows(min_row=2, values_only=True)] == [
-        column.name for column in layout(Kind.HIV_TRAINING)
-    ]
+    names = [row[0] for row in guide.iter_rows(values_only=True)]
+    start = names.index("column") + 1
+    assert names[start:] == [column.name for column in layout(Kind.HIV_TRAINING)]
+    assert any("never published" in str(name) for name in names)
 
 
 # --- loading files -----------------------------------------------------------------------------
@@ -342,13 +378,22 @@ def test_an_xlsx_with_errors_reports_file_row_column_code(tmp_path: Path) -> Non
     ]
 
 
-def test_header_problems_stop_the_file(tmp_path: Path) -> None:
+def test_header_problems_do_not_hide_the_rows_problems(tmp_path: Path) -> None:
     path = tmp_path / "h.csv"
-    path.write_text("kind,region,beneficiary_name,region\nassistance,KZ-75,Aigul,KZ-75\n")
-    assert lines(load(path)) == [
-        f"{path}:1: beneficiary_name: unknown_field: not a column of the sheet layout",
+    path.write_text(
+        "kind,region,beneficiary_name,region\nassistance,KZ-75,Aigul,KZ-75\n", encoding="utf-8"
+    )
+    found = lines(load(path))
+    assert found[:2] == [
+        f"{path}:1: beneficiary_name: unknown_field: not a column of the sheet layout; "
+        "did you mean 'beneficiary_refs'?",
         f"{path}:1: region: duplicate_column: the column appears twice",
     ]
+    # the columns the header lacks are said once, on row 1, and not again on row 2
+    assert f"{path}:1: occurred_on: missing_column: a required column is missing" in found
+    assert [line for line in found if line.startswith(f"{path}:2:")] != []
+    assert not any(line.startswith(f"{path}:2: occurred_on") for line in found)
+    assert "Aigul" not in " ".join(found)
 
 
 def test_notes_blank_rows_and_semicolon_csv(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from disclosure.keys import published_hash
 from rollups.compute import TIMELY_DAYS, Rollup, compute_rollup
 from rollups.published import store_publication
-from rollups.render_csv import render_csv
+from rollups.render_csv import csv_file_text
 from rollups.render_html import render_html
 from rollups.render_hxl import render_hxl
 from rollups.render_xlsx import render_xlsx
@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 
 #: Called with the name of each step as it starts (for a progress bar).
 Progress = Callable[[str], None]
-
-#: Written first in the published CSV: Excel then reads it as UTF-8.
-BOM = "\ufeff"
 
 #: The steps :func:`run_rollup` reports, in order (the last four only with an output folder).
 STEPS: tuple[str, ...] = ("compute", "store", "csv", "hxl", "xlsx", "html")
@@ -80,7 +77,7 @@ def write_outputs(
     paths = {fmt: folder / name for fmt, name in file_names(report.month, report.version).items()}
     html = functools.partial(render_html, language=language, template_dirs=template_dirs)
     writers: dict[str, Callable[[Path], None]] = {
-        "csv": lambda path: _write_text(path, BOM + render_csv(report.publication)),
+        "csv": lambda path: _write_text(path, csv_file_text(report.publication)),
         "hxl": lambda path: _write_text(path, render_hxl(report)),
         "xlsx": lambda path: render_xlsx(report, path),
         "html": lambda path: _write_text(path, html(report)),

@@ -108,9 +108,18 @@ def checksum(month: str, rows: Iterable[RollupRow], key: bytes) -> str:
     return integrity_hash(key, exact_csv(month, rows).encode("utf-8"))
 
 
+#: The CSV file starts with a byte-order mark, so that Excel reads it as UTF-8 (Cyrillic names).
+BOM = "\ufeff"
+
+
+def csv_file_text(publication: Publication) -> str:
+    """The published CSV file as written: a byte-order mark, then :func:`render_csv`."""
+    return BOM + render_csv(publication)
+
+
 def published_checksum(publication: Publication) -> str:
-    """SHA-256 (hex) of the published CSV: what the roll-up's files show."""
-    return published_hash(render_csv(publication).encode("utf-8"))
+    """SHA-256 (hex) of the published CSV file's bytes: what the roll-up's files show."""
+    return published_hash(csv_file_text(publication).encode("utf-8"))
 
 
 def render_csv(publication: Publication) -> str:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from rollups.suppress import Figure, Publication, PublishedRow, total
+from rollups.suppress import SENSITIVE_KIND, Figure, Publication, PublishedRow, total
 from schemas.vocabulary import Kind, PopulationType
 
 #: The two numbers every cross-table shows.
@@ -42,11 +42,18 @@ def _figures(rows: Sequence[PublishedRow]) -> dict[str, Figure]:
     return {n: total(Figure(row.values[n]) for row in rows) for n in NUMBERS}
 
 
+def _by_partner_and_origin(publication: Publication) -> list[PublishedRow]:
+    """The rows that may be shown by partner and by origin: every kind but SGBV, whose figures
+    the disclosure engine publishes by region and activity only, with margins that must not be
+    added to their parts (docs/sgbv.md). The tables say so in their notes."""
+    return [row for row in publication.rows if row.kind != SENSITIVE_KIND]
+
+
 def three_w(publication: Publication, region_names: Mapping[str, str]) -> list[ThreeW]:
     """Partner x region x kind of activity (with the activities listed), sorted by partner,
     region name and kind order. The XLSX holds every activity's own numbers."""
     groups: dict[tuple[str, str, str], list[PublishedRow]] = defaultdict(list)
-    for row in publication.rows:
+    for row in _by_partner_and_origin(publication):
         code = row.field("region")
         groups[(row.field("partner_id"), region_names.get(code, code), row.kind)].append(row)
     order = {kind.value: index for index, kind in enumerate(Kind)}
@@ -83,7 +90,8 @@ class CrossTable:
 def population_by_origin(publication: Publication) -> CrossTable:
     """Population group x country of origin (``""``: none, the host community)."""
     groups: dict[tuple[str, str], list[PublishedRow]] = defaultdict(list)
-    for row in publication.rows:
+    rows_in = _by_partner_and_origin(publication)
+    for row in rows_in:
         groups[(row.field("population_type"), row.field("origin"))].append(row)
     known = [p.value for p in PopulationType]
     rows = tuple(p for p in known if any(k[0] == p for k in groups))
@@ -102,8 +110,8 @@ def population_by_origin(publication: Publication) -> CrossTable:
         column_totals={
             o: _figures([r for (_, q), m in groups.items() if q == o for r in m]) for o in columns
         },
-        # the published all-kinds totals (exact where the audit allows), as the headline
-        grand_total={n: publication.kind_total(n) for n in NUMBERS},
+        # SGBV figures are not published by origin (docs/sgbv.md): the total is that of the table
+        grand_total=_figures(rows_in),
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import io
 import json
 import re
@@ -27,6 +28,7 @@ import openpyxl
 from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 
+from schemas.labels import label
 from schemas.refdata import regions
 from schemas.vocabulary import CELLS, IncidentType, PopulationType, SgbvActivity
 
@@ -184,13 +186,16 @@ def read_xlsx(path: Path, month: str, evidence: Evidence, open_totals: Mapping[s
 
 def read_html(text: str, evidence: Evidence, open_totals: Mapping[str, int]) -> None:
     """The headline cards (all kinds) and the by-kind table's SGBV row."""
+    # The report speaks its readers' labels (schemas/reference/labels.csv), English by default.
+    measures = {label("col.events"): "events", label("col.persons"): "persons"}
     for value, name in re.findall(r'<div class="card"><b>([^<]*)</b>([^<]*)</div>', text):
-        measure = {"events": "events", "people reached": "persons"}.get(name)
+        measure = measures.get(html.unescape(name).strip())
         if measure is None or value.startswith("≥") or value == "x":
             continue
         implied = int(value.replace(",", "")) - open_totals[measure]
         evidence.add(figure("total", measure), implied, "html headline - other kinds")
-    row = re.search(r"<tr><td>sgbv</td>((?:<td[^>]*>[^<]*</td>)+)</tr>", text)
+    sgbv = re.escape(html.escape(label("sgbv")))
+    row = re.search(rf"<tr><td>{sgbv}</td>\s*((?:<td[^>]*>[^<]*</td>)+)</tr>", text)
     assert row, "the HTML has an SGBV row in its by-kind table"
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))
     evidence.add(figure("total", "events"), _int(cells[0]), "html by kind")

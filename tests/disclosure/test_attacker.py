@@ -173,7 +173,7 @@ def evidence_of(outputs: Outputs, month: str) -> Evidence:
     found = Evidence()
     files = run.files
     others = open_totals(run)
-    attacker.read_csv(files["csv"].read_text(), month, found, "csv")
+    attacker.read_csv(files["csv"].read_text(encoding="utf-8-sig"), month, found, "csv")
     attacker.read_hxl(files["hxl"].read_text(), month, found)
     attacker.read_xlsx(files["xlsx"], month, found, others)
     attacker.read_html(files["html"].read_text(), found, others)

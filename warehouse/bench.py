@@ -324,6 +324,8 @@ def prefill_sql(facts: int, seed: int, now: datetime) -> str:
         "sessions": f"toUInt32(if(k IN ({sessions}), 1 + cityHash64(number, {seed}, 9) % 4, 0))",
         "hours": f"toFloat64(if(k IN ({sessions}), 1 + cityHash64(number, {seed}, 10) % 8, 0))",
         "cases": f"toUInt32(if(k IN ({cases}), 1 + cityHash64(number, {seed}, 11) % 3, 0))",
+        "curriculum_sessions": f"toUInt32(if(k = 'protection_training'"
+        f" AND cityHash64(number, {seed}, 13) % 10 < 3, 1 + cityHash64(number, {seed}, 9) % 4, 0))",
         "services": "if(k = 'sgbv', ['medical', 'psychosocial'], [])",
         "ref_count": "0",
         "payload": "'{}'",

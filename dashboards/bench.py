@@ -21,10 +21,10 @@ from dashboards.common import Context
 from dashboards.queries import dashboard_variables, panels, run_panel, year_context
 from dashboards.sql import literal
 from schemas.vocabulary import CELLS, PopulationType
-from warehouse.bench import INDICATORS
-from warehouse.client import Warehouse
+from warehouse.bench import CASE_KINDS, INDICATORS, SESSION_KINDS
+from warehouse.client import Warehouse, quote_identifier
 from warehouse.migrate import migrate
-from warehouse.tables import AGGREGATE_KEY, FACT_COLUMNS, MEASURES
+from warehouse.tables import AGGREGATE_KEY, MEASURES
 
 YEAR = 2006
 #: Regions, origins and population types one partner works with.
@@ -50,32 +50,49 @@ def generate_year_sql(facts: int, context: Context) -> str:
     origins = sorted(context.origins)
     kinds = sorted(INDICATORS)
     indicators = "map(" + ", ".join(f"{literal(k)}, {_array(INDICATORS[k])}" for k in kinds) + ")"
+    sessions = "(" + ", ".join(literal(k) for k in SESSION_KINDS) + ")"
+    cases = "(" + ", ".join(literal(k) for k in CASE_KINDS) + ")"
     region = f"(p * 3 + {_hash(4, REGIONS_PER_PARTNER)}) % {len(regions)}"
     origin = f"(p * 2 + {_hash(5, ORIGINS_PER_PARTNER)}) % {len(origins)}"
-    cells = ", ".join(f"toUInt32({_hash(10 + i, 4)})" for i in range(len(CELLS)))
     at = "toDateTime64(d, 3, 'UTC') + toIntervalHour"
-    return f"""
-INSERT INTO facts ({", ".join(FACT_COLUMNS)})
-SELECT toString(generateUUIDv4(number)), 1, 'active', partner_id, k, d, {at}(12),
-    {_array(regions)}[1 + {region}], {_array(POPULATIONS)}[1 + {_hash(7, len(POPULATIONS))}],
-    {_array(origins)}[1 + {origin}],
-    {indicators}[k][1 + cityHash64(number, 3) % length({indicators}[k])],
-    {cells},
-    if(k = 'assistance', toFloat64(1 + {_hash(30, 50)}), 0), if(k = 'assistance', 'kit', ''),
-    toFloat64({_hash(31, 500)}),
-    toUInt32(if(k IN ('hiv_training', 'protection_training'), 1 + {_hash(32, 4)}, 0)),
-    toFloat64(if(k IN ('hiv_training', 'protection_training'), 1 + {_hash(33, 8)}, 0)),
-    toUInt32(if(k IN ('durable_solutions', 'rsd_casework'), 1 + {_hash(34, 3)}, 0)),
-    toUInt32(if(k = 'protection_training', {_hash(35, 2)}, 0)),
-    if(k = 'sgbv', ['medical'], []), 0, '{{}}', concat('partners.', partner_id, '.', k, '.v1'),
-    0, number, {at}(13), {at}(14)
-FROM (
-    SELECT number, {_hash(1, len(partners))} AS p, {_array(partners)}[1 + p] AS partner_id,
-        {_array(kinds)}[1 + {_hash(2, len(kinds))}] AS k,
-        toDate('{YEAR}-01-01') + toIntervalDay({_hash(6, 365)}) AS d
-    FROM numbers({facts})
-)
-"""
+    # Column -> SQL; a column not named here (a measure added later) takes its DEFAULT.
+    columns = {
+        "event_id": "toString(generateUUIDv4(number))",
+        "revision": "1",
+        "status": "'active'",
+        "partner_id": "partner_id",
+        "kind": "k",
+        "occurred_on": "d",
+        "reported_at": f"{at}(12)",
+        "region": f"{_array(regions)}[1 + {region}]",
+        "population_type": f"{_array(POPULATIONS)}[1 + {_hash(7, len(POPULATIONS))}]",
+        "origin": f"{_array(origins)}[1 + {origin}]",
+        "indicator": f"{indicators}[k][1 + cityHash64(number, 3) % length({indicators}[k])]",
+        **{cell: f"toUInt32({_hash(10 + i, 4)})" for i, cell in enumerate(CELLS)},
+        "quantity": f"if(k = 'assistance', toFloat64(1 + {_hash(30, 50)}), 0)",
+        "unit": "if(k = 'assistance', 'kit', '')",
+        "value_usd": f"toFloat64({_hash(31, 500)})",
+        "sessions": f"toUInt32(if(k IN {sessions}, 1 + {_hash(32, 4)}, 0))",
+        "hours": f"toFloat64(if(k IN {sessions}, 1 + {_hash(33, 8)}, 0))",
+        "cases": f"toUInt32(if(k IN {cases}, 1 + {_hash(34, 3)}, 0))",
+        "curriculum_sessions": f"toUInt32(if(k = 'protection_training', {_hash(35, 2)}, 0))",
+        "services": "if(k = 'sgbv', ['medical'], [])",
+        "ref_count": "0",
+        "payload": "'{}'",
+        "topic": "concat('partners.', partner_id, '.', k, '.v1')",
+        "partition": "0",
+        "offset": "number",
+        "published_at": f"{at}(13)",
+        "ingested_at": f"{at}(14)",
+    }
+    return (
+        f"INSERT INTO facts ({', '.join(quote_identifier(c) for c in columns)})"
+        f" SELECT {', '.join(columns.values())} FROM ("
+        f" SELECT number, {_hash(1, len(partners))} AS p, {_array(partners)}[1 + p] AS partner_id,"
+        f" {_array(kinds)}[1 + {_hash(2, len(kinds))}] AS k,"
+        f" toDate('{YEAR}-01-01') + toIntervalDay({_hash(6, 365)}) AS d"
+        f" FROM numbers({facts}))"
+    )
 
 
 def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:

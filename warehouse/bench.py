@@ -80,8 +80,8 @@ INDICATORS: dict[str, tuple[str, ...]] = {
 }
 
 #: Kinds whose payload counts sessions and hours, and kinds that count cases.
-_SESSION_KINDS = (Kind.HIV_TRAINING, Kind.PROTECTION_TRAINING)
-_CASE_KINDS = (Kind.DURABLE_SOLUTIONS, Kind.RSD_CASEWORK)
+SESSION_KINDS = (Kind.HIV_TRAINING, Kind.PROTECTION_TRAINING)
+CASE_KINDS = (Kind.DURABLE_SOLUTIONS, Kind.RSD_CASEWORK)
 
 
 @functools.cache
@@ -129,9 +129,9 @@ def random_fact(
         quantity=float(rng.randint(1, 50)) if kind == Kind.ASSISTANCE else 0.0,
         unit="kit" if kind == Kind.ASSISTANCE else "",
         value_usd=float(rng.randint(0, 500)),
-        sessions=rng.randint(1, 4) if kind in _SESSION_KINDS else 0,
-        hours=float(rng.randint(1, 8)) if kind in _SESSION_KINDS else 0.0,
-        cases=rng.randint(1, 3) if kind in _CASE_KINDS else 0,
+        sessions=rng.randint(1, 4) if kind in SESSION_KINDS else 0,
+        hours=float(rng.randint(1, 8)) if kind in SESSION_KINDS else 0.0,
+        cases=rng.randint(1, 3) if kind in CASE_KINDS else 0,
         services=["medical", "psychosocial"] if kind == Kind.SGBV else [],
         ref_count=0,
         payload="{}",
@@ -295,34 +295,54 @@ def prefill_sql(facts: int, seed: int, now: datetime) -> str:
         + ", ".join(f"'{k}', [{', '.join(repr(i) for i in INDICATORS[k])}]" for k in kinds)
         + ")"
     )
-    cells = ", ".join(
+    cells = [
         f"toUInt32([0, 0, 1, 2, 3, 7][1 + cityHash64(number, {seed}, {20 + i}) % 6]"
         f" + (cityHash64(number, {seed}, 19) % {len(CELLS)} = {i}))"
         for i in range(len(CELLS))
-    )
+    ]
     stamp = f"toDateTime64('{now:%Y-%m-%d %H:%M:%S}', 3, 'UTC')"
-    return f"""
-INSERT INTO facts ({", ".join(FACT_COLUMNS)})
-SELECT toString(generateUUIDv4(number)), 1, 'active', partner_id, k, d,
-    toDateTime64(d, 3, 'UTC') + toIntervalHour(12),
-    {_pick(_regions(), seed * 100 + 3)}, {_pick([p.value for p in PopulationType], seed * 100 + 4)},
-    {_pick(_origins(), seed * 100 + 5)},
-    {indicators}[k][1 + cityHash64(number, {seed}, 6) % length({indicators}[k])],
-    {cells},
-    if(k = 'assistance', toFloat64(1 + cityHash64(number, {seed}, 7) % 50), 0),
-    if(k = 'assistance', 'kit', ''), toFloat64(cityHash64(number, {seed}, 8) % 501),
-    toUInt32(if(k = 'hiv_training', 1 + cityHash64(number, {seed}, 9) % 4, 0)),
-    toFloat64(if(k = 'hiv_training', 1 + cityHash64(number, {seed}, 10) % 8, 0)),
-    toUInt32(if(k = 'durable_solutions', 1 + cityHash64(number, {seed}, 11) % 3, 0)),
-    if(k = 'sgbv', ['medical', 'psychosocial'], []), 0, '{{}}',
-    concat('partners.', partner_id, '.', k, '.v1'), 0, number, {stamp}, {stamp}
-FROM (
-    SELECT number, {_pick(PARTNERS, seed * 100 + 1)} AS partner_id,
-        {_pick(kinds, seed * 100 + 2)} AS k,
-        toDate('2006-01-01') + toIntervalDay(cityHash64(number, {seed}, 12) % 365) AS d
-    FROM numbers({facts})
-)
-"""
+    sessions = ", ".join(f"'{k}'" for k in SESSION_KINDS)
+    cases = ", ".join(f"'{k}'" for k in CASE_KINDS)
+    # Column -> SQL; a column not named here (a measure added later) takes its DEFAULT.
+    columns = {
+        "event_id": "toString(generateUUIDv4(number))",
+        "revision": "1",
+        "status": "'active'",
+        "partner_id": "partner_id",
+        "kind": "k",
+        "occurred_on": "d",
+        "reported_at": "toDateTime64(d, 3, 'UTC') + toIntervalHour(12)",
+        "region": _pick(_regions(), seed * 100 + 3),
+        "population_type": _pick([p.value for p in PopulationType], seed * 100 + 4),
+        "origin": _pick(_origins(), seed * 100 + 5),
+        "indicator": f"{indicators}[k][1 + cityHash64(number, {seed}, 6)"
+        f" % length({indicators}[k])]",
+        **dict(zip(CELLS, cells, strict=True)),
+        "quantity": f"if(k = 'assistance', toFloat64(1 + cityHash64(number, {seed}, 7) % 50), 0)",
+        "unit": "if(k = 'assistance', 'kit', '')",
+        "value_usd": f"toFloat64(cityHash64(number, {seed}, 8) % 501)",
+        "sessions": f"toUInt32(if(k IN ({sessions}), 1 + cityHash64(number, {seed}, 9) % 4, 0))",
+        "hours": f"toFloat64(if(k IN ({sessions}), 1 + cityHash64(number, {seed}, 10) % 8, 0))",
+        "cases": f"toUInt32(if(k IN ({cases}), 1 + cityHash64(number, {seed}, 11) % 3, 0))",
+        "curriculum_sessions": f"toUInt32(if(k = 'protection_training'"
+        f" AND cityHash64(number, {seed}, 13) % 10 < 3, 1 + cityHash64(number, {seed}, 9) % 4, 0))",
+        "services": "if(k = 'sgbv', ['medical', 'psychosocial'], [])",
+        "ref_count": "0",
+        "payload": "'{}'",
+        "topic": "concat('partners.', partner_id, '.', k, '.v1')",
+        "partition": "0",
+        "offset": "number",
+        "published_at": stamp,
+        "ingested_at": stamp,
+    }
+    return (
+        f"INSERT INTO facts ({', '.join(quote_identifier(c) for c in columns)})"
+        f" SELECT {', '.join(columns.values())} FROM ("
+        f" SELECT number, {_pick(PARTNERS, seed * 100 + 1)} AS partner_id,"
+        f" {_pick(kinds, seed * 100 + 2)} AS k,"
+        f" toDate('2006-01-01') + toIntervalDay(cityHash64(number, {seed}, 12) % 365) AS d"
+        f" FROM numbers({facts}))"
+    )
 
 
 def prefill(wh: Warehouse, facts: int, seed: int, now: datetime) -> None:

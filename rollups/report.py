@@ -21,7 +21,6 @@ from rollups.render_csv import published_checksum
 from rollups.store import Version
 from rollups.suppress import SENSITIVE_KIND, Figure, Publication, is_sensitive, publish
 from schemas.labels import region_names
-from schemas.refdata import regions
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ class WorkerSettings(BaseModel):
     #: is refused, so a web page elsewhere cannot read it through DNS rebinding. Add the
     #: name others reach it by (e.g. ``worker`` in the compose network).
     web_allowed_hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")
-    #: How often the status API's lag and warehouse figures are measured, in seconds.
-    status_refresh_seconds: float = Field(2.0, gt=0)
+    #: How often the status API's lag and warehouse figures are measured, in seconds (each
+    #: lag measurement opens two Kafka clients: not every second).
+    status_refresh_seconds: float = Field(5.0, gt=0)
     #: A partner with no report for this many days raises a silent-partner alert.
     silent_days: int = Field(45, ge=1)
     #: How often the leader checks for silent partners, in seconds.

@@ -44,8 +44,9 @@ class KafkaSettings(BaseModel):
     sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
     username: str | None = None
     password: SecretStr | None = None
-    #: Partitions of each partner topic created by ``partners sync``.
-    partitions: int = Field(3, ge=1)
+    #: Partitions of each partner topic created by ``partners sync``: 6 divides evenly among
+    #: 1, 2, 3 or 6 workers (Faust hands out partition numbers; docs/contract.md says why).
+    partitions: int = Field(6, ge=1)
     replication_factor: int = Field(1, ge=1)
     #: ``local`` for Tansu and tests; ``production`` for Apache Kafka; ``test`` for Apache Kafka
     #: in tests that kill workers.

@@ -64,6 +64,7 @@ def child_env(settings: HubSettings) -> dict[str, str]:
         "WORKER__WEB_HOST": settings.worker.web_host,
         "WORKER__BATCH_SIZE": str(settings.worker.batch_size),
         "WORKER__BATCH_SECONDS": str(settings.worker.batch_seconds),
+        "WORKER__BATCH_QUIET_SECONDS": str(settings.worker.batch_quiet_seconds),
         "WORKER__SILENT_DAYS": str(settings.worker.silent_days),
         "WORKER__SILENT_CHECK_SECONDS": str(settings.worker.silent_check_seconds),
         "WORKER__ROLLUP_AFTER_DAYS": str(settings.worker.rollup_after_days),

@@ -1,13 +1,15 @@
 """The Faust worker app: one thin agent over the registry's partner topics.
 
 How "offsets advance only after a durable write" is guaranteed with Faust's acking:
-the agent consumes with ``Stream.take_events``, which turns automatic acks off and acks the
-events of a batch only when the agent asks for the *next* batch. The agent's body awaits
-:meth:`streams.sink.Sink.write`, which returns only after the batch's facts, refs and dead
-letters are in the warehouse and its after-write steps (dead-letter publishing, duplicate
-check, alerts) are done (retrying, never raising, while it is unavailable). Faust commits
-only acked offsets. So a worker killed at any instant has committed nothing it has not written,
-and what it wrote but did not commit is written again, idempotently, by whoever takes over.
+the agent turns the stream's automatic acks off and hands each event, validated, to
+:class:`streams.ingest.Ingest`, whose writer task awaits :meth:`streams.sink.Sink.write` for a
+batch (it returns only after the batch's facts, refs and dead letters are in the warehouse and
+its after-write steps are done, retrying, never raising, while it is unavailable) and only then
+acks that batch's events with ``Stream.ack``, one batch at a time, in order. Meanwhile the agent
+takes and validates the next batch (pipelining); the window adapts (``streams/window.py``).
+Faust commits only acked offsets (per partition, up to the first un-acked one). So a worker
+killed at any instant has committed nothing it has not written, and what it wrote but did not
+commit is written again, idempotently, by whoever takes over.
 
 Faust's own tables and exactly-once mode are not used (see DESIGN.md): the warehouse holds the
 truth and the worker holds none.
@@ -19,7 +21,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -31,8 +32,8 @@ from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from streams.access import WarehouseAccess
 from streams.after_write import AlertUnstorable, CheckDuplicateAssistance, PublishDeadletters
 from streams.alerts import RaiseAlerts, alert_message
-from streams.batch import Batch
 from streams.clock import Clock, system_clock
+from streams.ingest import Ingest
 from streams.metrics import WorkerMetrics
 from streams.publish import deadletter_message, topic_publisher
 from streams.settings import WorkerSettings
@@ -45,8 +46,9 @@ from streams.status import (
     warehouse_status,
     worker_status,
 )
-from streams.transform import Meta, Outcome, process, published_at
+from streams.transform import Meta, process, published_at
 from streams.watcher import WATCH_SECONDS, UnregisteredTopics
+from streams.window import BatchWindow
 from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
 
@@ -137,18 +139,6 @@ def meta_of(message: Any) -> Meta:
     )
 
 
-def transform_all(
-    events: Sequence[Any], registry: Mapping[str, Partner], now: datetime, ref_key: bytes
-) -> list[Outcome]:
-    """The outcome of every Faust event of a batch (pure; run in a thread by the agent)."""
-    return [
-        process(
-            event.message.value or b"", meta_of(event.message), registry, now=now, ref_key=ref_key
-        )
-        for event in events
-    ]
-
-
 @dataclass
 class Worker:
     """The Faust app with the parts a status page or a test may want to reach."""
@@ -182,17 +172,31 @@ def create_worker(spec: WorkerSpec) -> Worker:
         alerts,
     )
     sink = Sink(WarehouseWriter(access, clock), steps, metrics, after_failure=access.reconnect)
-    size, within = settings.batch_size, settings.batch_seconds
+
+    window = BatchWindow(settings.batch_size, settings.batch_seconds, settings.batch_quiet_seconds)
 
     @app.agent(app.topic(*topics), name="ingest")
     async def ingest(stream: faust.StreamT[bytes]) -> None:
-        assert isinstance(stream, faust.Stream)  # take_events is on the class, not the protocol
-        async for events in stream.take_events(size, within=within):
-            now = clock()
-            # In a thread: the event loop keeps answering /status and heartbeats meanwhile.
-            outcomes = await asyncio.to_thread(transform_all, events, registry, now, spec.ref_key)
-            await sink.write(Batch.of(outcomes))
-            # take_events acks `events` when this loop asks for the next batch.
+        assert isinstance(stream, faust.Stream)  # ack is on the class, not the protocol
+        ack = stream.ack
+
+        async def ack_all(events: Sequence[faust.EventT[bytes]]) -> None:
+            for event in events:
+                await ack(event)
+
+        # Acks are ours: an event is acked only after its batch is written (Ingest).
+        stream.enable_acks = False
+        async with Ingest[faust.EventT[bytes]](window, sink.write, ack_all) as buffer:
+            async for event in stream.events():
+                message = event.message
+                outcome = process(
+                    message.value or b"",
+                    meta_of(message),
+                    registry,
+                    now=clock(),
+                    ref_key=spec.ref_key,
+                )
+                await buffer.add(event, outcome)
 
     @app.timer(settings.silent_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
     async def silent_partners() -> None:

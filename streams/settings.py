@@ -6,9 +6,12 @@ from pydantic import BaseModel, Field
 
 
 class WorkerSettings(BaseModel):
-    #: A sink batch is written when it holds this many events or is this old, whichever first.
+    #: A sink batch is written when it holds this many events, or is this old, or no event
+    #: came for ``batch_quiet_seconds``, whichever first (``streams/window.py``); the next one
+    #: is taken while it is written (``streams/ingest.py``).
     batch_size: int = Field(5000, ge=1)
     batch_seconds: float = Field(0.5, gt=0)
+    batch_quiet_seconds: float = Field(0.05, gt=0)
     #: Port of the worker's status API (``/status``, ``/metrics``).
     web_port: int = Field(6066, ge=0, le=65535)
     #: Address the status API binds to (``0.0.0.0`` inside a container).

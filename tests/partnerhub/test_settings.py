@@ -62,7 +62,7 @@ def test_environment_with_prefix_and_nested_parts(monkeypatch: pytest.MonkeyPatc
     assert settings.kafka.bootstrap == "broker:9092"
     assert settings.kafka.security_protocol == "SASL_SSL"
     assert settings.kafka.profile == "production"
-    assert settings.kafka.partitions == 3  # a nested part set partly keeps its other defaults
+    assert settings.kafka.partitions == 6  # a nested part set partly keeps its other defaults
     assert settings.clickhouse.url == "http://clickhouse:8123/partnerhub"
     assert settings.worker.batch_size == 250
 

@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "partner_mismatch": "the event's partner_id differs from its topic's partner (spoofing)",
     "kind_mismatch": "the event's kind differs from its topic's kind",
     "kind_not_mandated": "the partner is not mandated for this kind of activity",
+    "region_not_mandated": "the partner's registry entry does not list the event's region",
 }
 
 _BY_PYDANTIC_TYPE: dict[str, str] = {

@@ -1,0 +1,334 @@
+"""The gateway's FastAPI application: API v1, authentication, limits and answers.
+
+``create_app(gateway)`` builds it around a :class:`Gateway` (registry, token store, sender,
+limits, clock); :mod:`producers.gateway.serve` runs it on uvicorn. Every refusal is a
+:class:`~producers.gateway.models.Problem` with a stable code; docs/gateway.md lists them.
+"""
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBasic, HTTPBearer
+
+from producers.gateway.body import BadRequest, parse_items, read_limited
+from producers.gateway.models import (
+    Contract,
+    EventResult,
+    EventsResponse,
+    Health,
+    Me,
+    Problem,
+)
+from producers.gateway.publishing import BrokerDown, Outcome, Sender, publish_items
+from producers.gateway.ratelimit import RateLimiter
+from producers.gateway.settings import GatewayLimits
+from producers.gateway.tokens import Refused, Scope, TokenInfo, TokenStore, token_id_of
+from schemas import refdata
+from schemas.export import generate
+from schemas.reasons import CODES
+
+log = logging.getLogger(__name__)
+
+#: Documented in the OpenAPI document; the gateway reads the header itself, so that a missing
+#: or malformed one gets the gateway's own 401 answer.
+_BEARER = HTTPBearer(auto_error=False, description="A partner token: `Bearer ph_<id>_<secret>`.")
+_BASIC = HTTPBasic(
+    auto_error=False, description="For KoboToolbox: the partner code, and a token as password."
+)
+
+
+class Refusal(Exception):
+    """A request refused as a whole: HTTP ``status``, ``code``, ``message``, extra headers."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.headers = dict(headers or {})
+        super().__init__(message)
+
+
+@dataclass
+class Gateway:
+    """What the application needs: who may report, how events go out, and its limits."""
+
+    registry: Mapping[str, refdata.Partner]
+    tokens: TokenStore
+    sender: Sender
+    limits: GatewayLimits
+    clock: Callable[[], datetime]
+    limiter: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limiter = RateLimiter(self.limits.rate_per_second, self.limits.rate_burst)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated request: the token and its partner."""
+
+    token: TokenInfo
+    partner: refdata.Partner
+
+
+def _problem(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Any:
+    return JSONResponse(
+        Problem(code=code, message=message).model_dump(), status_code=status, headers=headers
+    )
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    text = {
+        400: "Malformed request (not JSON, too deep, no events)",
+        401: "Missing, malformed, unknown, expired or revoked credentials",
+        403: "A valid token that may not use this endpoint",
+        408: "The body arrived too slowly",
+        413: "Body too large, or too many events",
+        415: "Unsupported Content-Type",
+        429: "Rate limit: wait Retry-After seconds",
+        503: "The broker is unavailable: retry after Retry-After seconds",
+    }
+    return {s: {"model": Problem, "description": text[s]} for s in statuses}
+
+
+def _token_of(request: Request, scheme: str) -> tuple[str, str | None]:
+    """``(token, basic-auth user or None)`` from the Authorization header; 401 if unusable."""
+    header = request.headers.get("authorization")
+    challenge = {"WWW-Authenticate": f'{scheme} realm="partnerhub"'}
+    if not header:
+        raise Refusal(401, "missing_credentials", "send Authorization: Bearer <token>", challenge)
+    kind, _, value = header.partition(" ")
+    value = value.strip()
+    if kind.lower() == "bearer" and value:
+        return value, None
+    if kind.lower() == "basic" and value:
+        try:
+            user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            user, sep, password = "", "", ""
+        if sep:
+            return password, user
+    raise Refusal(
+        401, "malformed_header", "the Authorization header is not 'Bearer <token>'", challenge
+    )
+
+
+def _caller(gateway: Gateway, request: Request, scope: Scope | None, scheme: str) -> Caller:
+    token, user = _token_of(request, scheme)
+    try:
+        info = gateway.tokens.verify(token, now=gateway.clock())
+    except Refused as refused:
+        challenge = {"WWW-Authenticate": f'{scheme} realm="partnerhub", error="invalid_token"'}
+        raise Refusal(401, refused.code, str(refused), challenge) from None
+    if user is not None and user != info.partner_id:
+        raise Refusal(401, "user_mismatch", "the user name is not the token's partner code")
+    partner = gateway.registry.get(info.partner_id)
+    if partner is None:
+        raise Refusal(403, "unknown_partner", f"partner {info.partner_id!r} is not registered")
+    if scope is not None and scope not in info.scopes:
+        raise Refusal(
+            403, "scope_not_granted", f"token {info.token_id} may not be used for {scope.value}"
+        )
+    wait = gateway.limiter.take(info.token_id)
+    if wait:
+        raise Refusal(
+            429, "rate_limited", f"too many requests; retry in {wait} s", {"Retry-After": str(wait)}
+        )
+    return Caller(info, partner)
+
+
+def _declared_length(request: Request) -> int | None:
+    value = request.headers.get("content-length")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Refusal(400, "bad_content_length", f"Content-Length {value!r} is not a number")
+    return int(value)
+
+
+def events_response(caller: Caller, atomic: bool, outcomes: list[Outcome]) -> EventsResponse:
+    """The body answering a request whose events had ``outcomes``."""
+    results = [
+        EventResult(
+            index=index,
+            status=o.status,
+            event_id=o.event_id,
+            revision=o.revision,
+            topic=o.topic,
+            partition=o.partition,
+            offset=o.offset,
+            reasons=list(o.reasons),
+        )
+        for index, o in enumerate(outcomes)
+    ]
+    return EventsResponse(
+        partner_id=caller.partner.code,
+        atomic=atomic,
+        accepted=sum(r.status == "accepted" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        results=results,
+    )
+
+
+def events_status(response: EventsResponse) -> int:
+    """200 all accepted, 207 some accepted and some rejected, 422 none accepted."""
+    if response.accepted == len(response.results):
+        return 200
+    return 207 if response.accepted else 422
+
+
+_EVENTS_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"type": "object", "description": "One event (GET /v1/contract)."},
+                    {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
+                ]
+            }
+        },
+        "application/x-ndjson": {
+            "schema": {"type": "string", "description": "One event per line."}
+        },
+    },
+}
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    """The gateway application around ``gateway``."""
+    app = FastAPI(
+        title="Partner Hub gateway",
+        version="1",
+        description="Partner systems and KoboToolbox forms report activity events over HTTPS.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    limits = gateway.limits
+    retry = {"Retry-After": str(limits.retry_after_seconds)}
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, error: Refusal) -> Any:
+        return _problem(error.status, error.code, str(error), error.headers)
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, error: BadRequest) -> Any:
+        return _problem(error.status, error.code, str(error))
+
+    def events_caller(
+        request: Request,
+        _bearer: Annotated[Any, Depends(_BEARER)],
+        _basic: Annotated[Any, Depends(_BASIC)],
+    ) -> Caller:
+        return _caller(gateway, request, Scope.EVENTS, "Bearer")
+
+    def any_caller(
+        request: Request,
+        _bearer: Annotated[Any, Depends(_BEARER)],
+        _basic: Annotated[Any, Depends(_BASIC)],
+    ) -> Caller:
+        return _caller(gateway, request, None, "Bearer")
+
+    @app.post(
+        "/v1/events",
+        response_model=EventsResponse,
+        responses={
+            207: {"model": EventsResponse, "description": "Some events accepted, some rejected"},
+            422: {"model": EventsResponse, "description": "No event accepted (see reasons)"},
+            503: {"model": EventsResponse, "description": "Broker unavailable: retry"},
+            **_problems(400, 401, 403, 408, 413, 415, 429),
+        },
+        openapi_extra={"requestBody": _EVENTS_BODY},
+        summary="Report events: one JSON object, a JSON array, or NDJSON",
+    )
+    async def post_events(
+        request: Request,
+        caller: Annotated[Caller, Depends(events_caller)],
+        atomic: Annotated[
+            bool, Query(description="All or nothing: publish only if all are valid.")
+        ] = False,
+    ) -> Any:
+        body = await read_limited(request.stream(), _declared_length(request), limits)
+        items = parse_items(body, request.headers.get("content-type"), limits)
+        status = 200
+        try:
+            outcomes = await run_in_threadpool(
+                publish_items,
+                items.items,
+                caller.partner,
+                gateway.registry,
+                gateway.sender,
+                now=gateway.clock(),
+                atomic=atomic,
+            )
+            response = events_response(caller, atomic, outcomes)
+            status = events_status(response)
+        except BrokerDown as down:
+            log.warning("token %s: broker down: %s", caller.token.token_id, down)
+            response, status = events_response(caller, atomic, down.outcomes), 503
+        log.info(
+            "token %s (%s): %d accepted, %d rejected, status %d",
+            caller.token.token_id,
+            caller.partner.code,
+            response.accepted,
+            response.rejected,
+            status,
+        )
+        return JSONResponse(
+            response.model_dump(mode="json"),
+            status_code=status,
+            headers=retry if status == 503 else None,
+        )
+
+    @app.get("/v1/me", response_model=Me, responses=_problems(401, 403, 429))
+    def me(caller: Annotated[Caller, Depends(any_caller)]) -> Me:
+        token, partner = caller.token, caller.partner
+        return Me(
+            partner_id=partner.code,
+            name=partner.name,
+            kinds=[k.value for k in partner.kinds],
+            regions=list(partner.regions),
+            token_id=token.token_id,
+            scopes=[s.value for s in token.scopes],
+            expires_at=token.expires_at,
+        )
+
+    schemas = {
+        name.removesuffix(".schema.json"): json.loads(text) for name, text in generate().items()
+    }
+
+    @app.get("/v1/contract", response_model=Contract)
+    def contract() -> Contract:
+        return Contract(version="v1", schemas=schemas, reasons=CODES)
+
+    @app.get("/healthz", response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz",
+        response_model=Health,
+        responses={503: {"model": Health, "description": "The broker does not answer"}},
+    )
+    async def readyz() -> Any:
+        ok = await run_in_threadpool(gateway.sender.ready)
+        body = Health(status="ok" if ok else "unavailable", broker=gateway.sender.kafka.bootstrap)
+        return JSONResponse(
+            body.model_dump(), status_code=200 if ok else 503, headers=None if ok else retry
+        )
+
+    app.state.gateway = gateway
+    return app
+
+
+__all__ = ["Caller", "Gateway", "Refusal", "create_app", "token_id_of"]

@@ -11,7 +11,7 @@ import traceback
 
 import typer
 
-from partnerhub.cli import dashboards, publish, rollup, schemas, stack, worker
+from partnerhub.cli import dashboards, gateway, publish, rollup, schemas, stack, worker
 from partnerhub.cli.common import CliError, State, err_console
 from partnerhub.cli.provision import provision
 from partnerhub.cli.simulate import simulate_cmd
@@ -34,6 +34,8 @@ app.command("simulate")(simulate_cmd)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("rollup")(rollup.rollup)
+app.command("gateway")(gateway.gateway)
+app.add_typer(gateway.tokens_app, name="tokens")
 
 
 @app.callback()

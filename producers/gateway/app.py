@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBearer
 
@@ -194,7 +195,11 @@ _EVENTS_BODY = {
             "schema": {
                 "oneOf": [
                     {"type": "object", "description": "One event (GET /v1/contract)."},
-                    {"type": "array", "items": {"type": "object"}, "maxItems": 1000},
+                    {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "description": "Events; at most the gateway's max_events (1,000).",
+                    },
                 ]
             }
         },
@@ -220,6 +225,13 @@ def create_app(gateway: Gateway) -> FastAPI:
     @app.exception_handler(Refusal)
     async def refused(request: Request, error: Refusal) -> Any:
         return _problem(error.status, error.code, str(error), error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameter(request: Request, error: RequestValidationError) -> Any:
+        where = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+        )
+        return _problem(400, "bad_parameter", where)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, error: BadRequest) -> Any:

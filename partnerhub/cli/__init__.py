@@ -36,6 +36,7 @@ app.add_typer(dashboards.app, name="dashboards")
 app.command("rollup")(rollup.rollup)
 app.command("gateway")(gateway.gateway)
 app.add_typer(gateway.tokens_app, name="tokens")
+app.add_typer(gateway.kobo_app, name="kobo")
 
 
 @app.callback()

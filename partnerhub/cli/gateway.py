@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import typer
 import uvicorn
@@ -11,11 +13,15 @@ from rich.table import Table
 
 from partnerhub.cli.common import CliError, State, console, settings
 from partnerhub.settings import HubSettings
-from producers.gateway.app import Gateway, create_app
-from producers.gateway.publishing import Sender
+from producers.gateway.app import Gateway, create_app, kobo_identity
+from producers.gateway.kobo import Lineage, load_forms, load_mapping, to_event
+from producers.gateway.publishing import Sender, check
 from producers.gateway.serve import config
 from producers.gateway.tokens import Scope, TokenStore, utc_now
+from schemas.reasons import InvalidEvent
 from streams.clock import shifted_clock
+
+kobo_app = typer.Typer(help="KoboToolbox form mappings.", no_args_is_help=True)
 
 tokens_app = typer.Typer(
     help="Partner tokens for the HTTP gateway (stored only as salted hashes).",
@@ -32,6 +38,8 @@ def build_gateway(hub: HubSettings) -> Gateway:
         sender=Sender(hub.kafka, hub.gateway.limits),
         limits=hub.gateway.limits,
         clock=clock,
+        forms=load_forms(hub.kobo_folder()),
+        lineage=Lineage(hub.data_dir / "gateway" / "kobo.sqlite"),
     )
 
 
@@ -133,3 +141,38 @@ def revoke(token_id: str = typer.Argument(..., help="The token's id (tokens list
     console.print(f"token {info.token_id} of {info.partner_id} revoked")
     if State.verbose:
         console.print(f"  revoked at {info.revoked_at}")
+
+
+@kobo_app.command("check")
+def kobo_check(
+    mapping: Path = typer.Argument(..., exists=True, dir_okay=False, help="The form's YAML."),
+    submission: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="A submission as KoboToolbox sends it (JSON)."
+    ),
+) -> None:
+    """Show the event a submission becomes, or every reason it cannot become one."""
+    hub = settings()
+    form = load_mapping(mapping)
+    try:
+        data = json.loads(submission.read_bytes())
+    except ValueError as error:
+        raise CliError(f"{submission}: not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"{submission}: a submission is one JSON object")
+    registry = hub.registry()
+    partner = registry.get(form.partner)
+    if partner is None:
+        raise CliError(f"{mapping}: partner {form.partner!r} is not in the partner registry")
+    try:
+        identity = kobo_identity(None, form.form, data)
+        event = to_event(form, data, identity)
+        check(event, partner, registry, now=utc_now())
+    except InvalidEvent as invalid:
+        console.print(f"[red]rejected[/]: {submission} (it would be kept as a dead letter)")
+        for reason in invalid.reasons:
+            console.print(f"  {reason.field or '<submission>'}: {reason.code}: {reason.message}")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]valid[/]: {form.kind.value} event for {form.partner}, revision {identity.revision}"
+    )
+    console.print_json(json.dumps(event))

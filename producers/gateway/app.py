@@ -20,22 +20,27 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBasic, HTTPBearer
 
-from producers.gateway.body import BadRequest, parse_items, read_limited
+from producers.gateway.body import BadRequest, depth, parse_items, read_limited
+from producers.gateway.kobo import FormMapping, Lineage, identify_alone, instance_ids, to_event
+from producers.gateway.kobo import Identity as KoboIdentity
+from producers.gateway.kobo import event_id_for as kobo_event_id
 from producers.gateway.models import (
     Contract,
     EventResult,
     EventsResponse,
     Health,
+    KoboResult,
     Me,
     Problem,
 )
-from producers.gateway.publishing import BrokerDown, Outcome, Sender, publish_items
+from producers.gateway.publishing import BrokerDown, Outcome, Sender, check, publish_items
 from producers.gateway.ratelimit import RateLimiter
 from producers.gateway.settings import GatewayLimits
 from producers.gateway.tokens import Refused, Scope, TokenInfo, TokenStore, token_id_of
 from schemas import refdata
 from schemas.export import generate
-from schemas.reasons import CODES
+from schemas.reasons import CODES, InvalidEvent
+from schemas.topics import topic_for
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,9 @@ class Gateway:
     sender: Sender
     limits: GatewayLimits
     clock: Callable[[], datetime]
+    #: KoboToolbox form mappings by form name, and the edit lineage of their submissions.
+    forms: Mapping[str, FormMapping] = field(default_factory=dict)
+    lineage: Lineage | None = None
     limiter: RateLimiter = field(init=False)
 
     def __post_init__(self) -> None:
@@ -339,8 +347,129 @@ def create_app(gateway: Gateway) -> FastAPI:
             body.model_dump(), status_code=200 if ok else 503, headers=None if ok else retry
         )
 
+    def kobo_caller(
+        request: Request,
+        _bearer: Annotated[Any, Depends(_BEARER)],
+        _basic: Annotated[Any, Depends(_BASIC)],
+    ) -> Caller:
+        return _caller(gateway, request, Scope.KOBO, "Basic")
+
+    @app.post(
+        "/v1/kobo/{form}",
+        response_model=KoboResult,
+        responses={
+            422: {"model": KoboResult, "description": "Not mappable: kept as a dead letter"},
+            404: {"model": Problem, "description": "No mapping for this form"},
+            **_problems(400, 401, 403, 408, 413, 429, 503),
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            }
+        },
+        summary="A KoboToolbox REST Service submission (HTTP basic auth: partner code, token)",
+    )
+    async def post_kobo(
+        form: str, request: Request, caller: Annotated[Caller, Depends(kobo_caller)]
+    ) -> Any:
+        mapping = gateway.forms.get(form)
+        if mapping is None:
+            raise Refusal(404, "unknown_form", f"no mapping for form {form!r}")
+        if mapping.partner != caller.partner.code:
+            raise Refusal(403, "form_not_yours", f"form {form!r} is {mapping.partner}'s")
+        raw = await read_limited(request.stream(), _declared_length(request), limits)
+        submission = _submission(raw, limits)
+        try:
+            result = await run_in_threadpool(
+                kobo_submission, gateway, mapping, caller, raw, submission
+            )
+        except BrokerDown as down:
+            log.warning("token %s: kobo %s: broker down: %s", caller.token.token_id, form, down)
+            return _problem(503, "broker_unavailable", str(down), retry)
+        status = 200 if result.status == "accepted" else 422
+        log.info(
+            "token %s: kobo %s %s: %s",
+            caller.token.token_id,
+            form,
+            result.instance_id,
+            result.status,
+        )
+        return JSONResponse(result.model_dump(mode="json"), status_code=status)
+
     app.state.gateway = gateway
     return app
+
+
+def _submission(raw: bytes, limits: GatewayLimits) -> dict[str, Any]:
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise BadRequest(400, "too_deep", f"JSON nested deeper than {limits.max_depth}") from None
+    except ValueError as error:
+        raise BadRequest(400, "invalid_json", f"the body is not UTF-8 JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise BadRequest(400, "not_an_object", "a KoboToolbox submission is one JSON object")
+    if depth(value) > limits.max_depth:
+        raise BadRequest(400, "too_deep", f"JSON nested deeper than {limits.max_depth}")
+    return value
+
+
+def kobo_submission(
+    gateway: Gateway,
+    mapping: FormMapping,
+    caller: Caller,
+    raw: bytes,
+    submission: Mapping[str, Any],
+) -> KoboResult:
+    """Map, check and publish one submission; a rejected one is kept as a dead letter."""
+    instance = str(submission.get("meta/instanceID") or "")
+    topic = topic_for(mapping.partner, mapping.kind)
+    try:
+        identity = kobo_identity(gateway.lineage, mapping.form, submission)
+        event = to_event(mapping, submission, identity)
+        prepared = check(event, caller.partner, gateway.registry, now=gateway.clock())
+    except InvalidEvent as invalid:
+        reasons = json.dumps([r.model_dump() for r in invalid.reasons], separators=(",", ":"))
+        headers = [
+            ("x-hub-reasons", reasons.encode()),
+            ("x-hub-topic", topic.encode()),
+            ("x-hub-partition", b"-1"),
+            ("x-hub-offset", b"-1"),
+            ("x-hub-source", f"kobo:{mapping.form}".encode()),
+        ]
+        offset = gateway.sender.deadletter(raw, mapping.partner.encode(), headers)
+        return KoboResult(
+            form=mapping.form,
+            instance_id=instance,
+            status="rejected",
+            reasons=list(invalid.reasons),
+            deadletter_offset=offset,
+        )
+    (outcome,) = gateway.sender.send([prepared], mapping.partner.encode())
+    if outcome.status != "accepted":
+        raise BrokerDown("the broker did not acknowledge the event")
+    return KoboResult(
+        form=mapping.form,
+        instance_id=identity.instance_id,
+        status="accepted",
+        event_id=outcome.event_id,
+        revision=outcome.revision,
+        topic=outcome.topic,
+        partition=outcome.partition,
+        offset=outcome.offset,
+    )
+
+
+def kobo_identity(
+    lineage: Lineage | None, form: str, submission: Mapping[str, Any]
+) -> KoboIdentity:
+    """The submission's event id and revision: from the lineage store, or from it alone."""
+    if lineage is not None:
+        return lineage.identify(form, submission)
+    instance, deprecated = instance_ids(submission)
+    first, revision = identify_alone(instance, deprecated)
+    return KoboIdentity(instance, kobo_event_id(form, first), revision)
 
 
 __all__ = ["Caller", "Gateway", "Refusal", "create_app", "token_id_of"]

@@ -32,6 +32,7 @@ from producers.prepare import Prepared, prepare
 from schemas import refdata
 from schemas.contract import latest_day
 from schemas.reasons import InvalidEvent, Reason
+from schemas.topics import DEADLETTER_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,18 @@ class Sender:
                 )
             )
         return outcomes
+
+    def deadletter(self, raw: bytes, key: bytes, headers: Sequence[tuple[str, bytes]]) -> int:
+        """Keep ``raw`` on the dead-letter topic and wait for the broker; its offset.
+
+        :class:`BrokerDown` when the broker does not take it (the sender should retry).
+        """
+        producer = self.producer()
+        try:
+            future = producer.send(DEADLETTER_TOPIC, value=raw, key=key, headers=list(headers))
+            return int(future.get(self.limits.ack_seconds).offset)
+        except KafkaError as error:
+            raise BrokerDown(f"the dead letter was not acknowledged: {error}") from None
 
     def close(self) -> None:
         """Flush and close the producer and the readiness client."""

@@ -16,13 +16,17 @@ from kafka import KafkaConsumer, TopicPartition
 from broker.settings import KafkaSettings
 from broker.topics import sync_topics
 from producers.gateway.app import Gateway, create_app
+from producers.gateway.kobo import Lineage, load_forms
 from producers.gateway.publishing import Sender
 from producers.gateway.settings import GatewayLimits
 from producers.gateway.tokens import Scope, TokenStore
 from schemas import refdata
 from schemas.vocabulary import Kind
 
-VALID = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "valid"
+ROOT = Path(__file__).resolve().parents[2]
+VALID = ROOT / "schemas" / "examples" / "valid"
+KOBO_FORMS = ROOT / "schemas" / "reference" / "kobo"
+KOBO_SAMPLES = ROOT / "docs" / "examples" / "kobo"
 #: The examples are judged on the operation's clock (see schemas/examples/README.md).
 START = datetime(2006, 12, 31, 12, 0, tzinfo=UTC)
 
@@ -76,6 +80,8 @@ def make_rig(bootstrap: str, folder: Path, *, sync: bool = True, **limits: Any) 
         sender=Sender(kafka, gateway_limits),
         limits=gateway_limits,
         clock=clock,
+        forms=load_forms(KOBO_FORMS),
+        lineage=Lineage(folder / "kobo.sqlite"),
     )
     return Rig(kafka, gateway, create_app(gateway), clock)
 

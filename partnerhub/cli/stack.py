@@ -35,7 +35,7 @@ def _start(stack: LocalStack) -> None:
     """Start ``stack``; a missing Java or Maven is one line saying what to install."""
     what = "Apache Kafka" if stack.broker_kind == "kafka" else "the broker"
     try:
-        with console.status(f"starting {what}, topics, warehouse and worker ..."):
+        with console.status(f"starting {what}, topics, warehouse, worker and gateway ..."):
             stack.start()
     except KafkaNotInstalled as error:
         raise CliError(f"--broker kafka: {error}") from None
@@ -60,8 +60,11 @@ def up(
     port: int = typer.Option(None, help="Port of the worker's status API (default 6066)."),
     broker: str = typer.Option("tansu", "--broker", help=BROKER_HELP),
     kafka_port: int = typer.Option(None, help="Port of the embedded broker (default: any)."),
+    gateway_port: int = typer.Option(
+        None, help="Port of the HTTP gateway (default: settings, 8088; 0: any free port)."
+    ),
 ) -> None:
-    """Run the embedded stack in the foreground: broker, topics, warehouse, worker."""
+    """Run the embedded stack in the foreground: broker, topics, warehouse, worker, gateway."""
     hub = settings()
     if data_dir is not None:
         hub.data_dir = data_dir
@@ -71,9 +74,15 @@ def up(
         hub.clickhouse.url = clickhouse
     if port is not None:
         hub.worker.web_port = port
+    if gateway_port is not None:
+        hub.gateway.port = gateway_port
     stop = _stop_on_signals()
     stack = LocalStack(
-        hub, external_kafka=bool(kafka), broker=_broker_kind(broker), kafka_port=kafka_port
+        hub,
+        external_kafka=bool(kafka),
+        broker=_broker_kind(broker),
+        kafka_port=kafka_port,
+        gateway=True,
     )
     try:
         _start(stack)
@@ -91,6 +100,9 @@ def up(
         )
         console.print(f"  status           {stack.status_url}  (partnerhub status)")
         console.print(f"  metrics          {stack.status_url.replace('/status', '/metrics')}")
+        console.print(
+            f"  HTTP gateway     {stack.gateway_url}  (partnerhub tokens create --partner CODE)"
+        )
         console.print(f"  logs             {stack.logs}")
         console.print("Ctrl-C stops everything.")
         while not stop.wait(0.5):
@@ -98,6 +110,11 @@ def up(
                 raise CliError(
                     f"the worker exited with {stack.worker.returncode}; "
                     f"see {stack.logs / 'worker.log'}"
+                )
+            if stack.gateway is not None and stack.gateway.poll() is not None:
+                raise CliError(
+                    f"the gateway exited with {stack.gateway.returncode}; "
+                    f"see {stack.logs / 'gateway.log'}"
                 )
     finally:
         with console.status("stopping ..."):

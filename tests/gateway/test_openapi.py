@@ -23,7 +23,7 @@ from tests.gateway.rig import Rig, make_rig, rig_of
 pytestmark = pytest.mark.kafka
 
 #: Generated requests per operation at most (operations without parameters need a few).
-EXAMPLES = 520
+EXAMPLES = 380
 SENT: list[str] = []
 
 

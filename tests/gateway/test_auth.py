@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 from datetime import timedelta
 
 import pytest
@@ -99,3 +100,16 @@ def test_me_tells_the_tokens_partner_and_mandate(rig: Rig) -> None:
     assert me["kinds"] == ["sgbv"]
     assert me["regions"] == ["KZ-75", "KZ-19"]
     assert set(me["scopes"]) == {"events", "kobo"}
+
+
+def test_tokens_never_reach_the_logs(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = rig.token("kzlegal")
+    client = rig.client()
+    client.post("/v1/events", json=EVENT, headers={"Authorization": f"Bearer {token}"})
+    client.post("/v1/events", json=EVENT, headers={"Authorization": f"Bearer {token}x"})
+    secret = token[len("ph_000000000000_") :]
+
+    assert f"token {token[3:15]}" in caplog.text  # requests are logged by the token's id
+    assert secret not in caplog.text
+    assert secret not in (rig.gateway.tokens.path.read_bytes().decode("latin-1"))

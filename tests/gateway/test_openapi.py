@@ -50,6 +50,7 @@ def gateway_rig(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Rig]:
     # A rate limit the generator cannot hit (429 is documented, but it would hide the rest).
     for rig in rig_of(kafka_bootstrap, tmp_path, rate_per_second=1e6, rate_burst=1_000_000):
         _RIG.gateway.sender, _RIG.gateway.tokens = rig.gateway.sender, rig.gateway.tokens
+        _RIG.gateway.lineage = rig.gateway.lineage
         _RIG.tokens.clear()
         yield _RIG
 

@@ -446,7 +446,7 @@ def kobo_submission(
             reasons=list(invalid.reasons),
             deadletter_offset=offset,
         )
-    (outcome,) = gateway.sender.send([prepared], mapping.partner.encode())
+    (outcome,) = gateway.sender.send([prepared])
     if outcome.status != "accepted":
         raise BrokerDown("the broker did not acknowledge the event")
     return KoboResult(

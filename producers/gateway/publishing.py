@@ -153,12 +153,16 @@ class Sender:
             self._ready = (time.monotonic(), ok)
         return ok
 
-    def send(self, prepared: Sequence[Prepared], key: bytes) -> list[Outcome]:
-        """Send ``prepared`` and wait for every acknowledgement; outcomes in the same order."""
+    def send(self, prepared: Sequence[Prepared]) -> list[Outcome]:
+        """Send ``prepared`` and wait for every acknowledgement; outcomes in the same order.
+
+        Each record is keyed by its ``event_id``, as the contract says (docs/contract.md).
+        """
         producer = self.producer()
         futures: list[Any] = []
         for item in prepared:
             try:
+                key = item.event.event_id.encode()
                 futures.append(producer.send(item.topic, value=item.value, key=key))
             except KafkaError as error:  # metadata not to be had within max_block_ms
                 futures.append(error)
@@ -247,7 +251,7 @@ def publish_items(
             _final(outcomes, valid, "not_published"),
         )
     try:
-        sent = sender.send([p for _, p in valid], partner.code.encode()) if valid else []
+        sent = sender.send([p for _, p in valid]) if valid else []
     except BrokerDown as down:
         raise BrokerDown(str(down), _final(outcomes, valid, "failed")) from None
     for (index, _), outcome in zip(valid, sent, strict=True):

@@ -11,8 +11,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 
+from broker import clients
 from broker.settings import KafkaSettings
 from broker.topics import sync_topics
 from producers.gateway.app import Gateway, create_app
@@ -96,11 +97,7 @@ def rig_of(bootstrap: str, folder: Path, **limits: Any) -> Iterator[Rig]:
 
 def records(kafka: KafkaSettings, *topics: str, settle: float = 1.0) -> list[Any]:
     """Every record on ``topics`` now: read until each partition reaches its end offset."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=kafka.bootstrap.split(","),
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    consumer = clients.consumer(kafka, auto_offset_reset="earliest")
     try:
         tps = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t) or ()]
         consumer.assign(tps)

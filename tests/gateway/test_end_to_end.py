@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx2
 import pytest
+from kafka import TopicPartition
 
+from broker import clients
 from broker.lag import wait_for_drain
 from broker.process import free_port
 from broker.settings import KafkaSettings
@@ -107,9 +109,7 @@ def test_posted_events_are_in_the_warehouse_exactly_once(tmp_path: Path) -> None
 
 def _value(hub: HubSettings, result: dict[str, Any]) -> bytes:
     """The stored record of an accepted event, read back from the broker at its offset."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=hub.kafka.bootstrap, enable_auto_commit=False)
+    consumer = clients.consumer(hub.kafka)
     try:
         tp = TopicPartition(result["topic"], result["partition"])
         consumer.assign([tp])

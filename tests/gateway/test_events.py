@@ -46,10 +46,10 @@ def test_one_event_an_array_and_ndjson_are_published_in_order(rig: Rig) -> None:
     assert [response.status_code for response in (single, array, lines)] == [200, 200, 200]
     assert [r["event_id"] for r in results] == IDS[:5]
     assert {r["status"] for r in results} == {"accepted"}
-    stored = {
-        (r.topic, r.partition, r.offset): json.loads(r.value) for r in records(rig.kafka, TOPIC)
-    }
+    found = records(rig.kafka, TOPIC)
+    stored = {(r.topic, r.partition, r.offset): json.loads(r.value) for r in found}
     assert len(stored) == 5
+    assert all(r.key == json.loads(r.value)["event_id"].encode() for r in found)  # the contract
     for r in results:
         assert stored[(r["topic"], r["partition"], r["offset"])]["event_id"] == r["event_id"]
 

@@ -3,6 +3,9 @@
 ``create_app(gateway)`` builds it around a :class:`Gateway` (registry, token store, sender,
 limits, clock); :mod:`producers.gateway.serve` runs it on uvicorn. Every refusal is a
 :class:`~producers.gateway.models.Problem` with a stable code; docs/gateway.md lists them.
+
+(No ``from __future__ import annotations`` here: FastAPI reads the ``Annotated`` dependencies
+of the nested route functions at run time, and string annotations would hide them.)
 """
 
 import base64

@@ -13,8 +13,9 @@ from rich.table import Table
 
 from partnerhub.cli.common import CliError, State, console, settings
 from partnerhub.settings import HubSettings
-from producers.gateway.app import Gateway, create_app, kobo_identity
+from producers.gateway.app import Gateway, create_app
 from producers.gateway.kobo import Lineage, load_forms, load_mapping, to_event
+from producers.gateway.kobo_intake import kobo_identity
 from producers.gateway.publishing import Sender, check
 from producers.gateway.serve import config
 from producers.gateway.tokens import Scope, TokenStore, utc_now

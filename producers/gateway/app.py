@@ -8,25 +8,19 @@ limits, clock); :mod:`producers.gateway.serve` runs it on uvicorn. Every refusal
 of the nested route functions at run time, and string annotations would hide them.)
 """
 
-import base64
-import binascii
 import json
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPBasic, HTTPBearer
 
-from producers.gateway.body import BadRequest, depth, parse_items, read_limited
-from producers.gateway.kobo import FormMapping, Lineage, identify_alone, instance_ids, to_event
-from producers.gateway.kobo import Identity as KoboIdentity
-from producers.gateway.kobo import event_id_for as kobo_event_id
+from producers.gateway.auth import BASIC, BEARER, Caller, Gateway, Refusal, caller_of
+from producers.gateway.body import BadRequest, parse_items, read_limited
+from producers.gateway.kobo_intake import kobo_submission, parse_submission
 from producers.gateway.models import (
     Contract,
     EventResult,
@@ -36,61 +30,12 @@ from producers.gateway.models import (
     Me,
     Problem,
 )
-from producers.gateway.publishing import BrokerDown, Outcome, Sender, check, publish_items
-from producers.gateway.ratelimit import RateLimiter
-from producers.gateway.settings import GatewayLimits
-from producers.gateway.tokens import Refused, Scope, TokenInfo, TokenStore, token_id_of
-from schemas import refdata
+from producers.gateway.publishing import BrokerDown, Outcome, publish_items
+from producers.gateway.tokens import Scope
 from schemas.export import generate
-from schemas.reasons import CODES, InvalidEvent
-from schemas.topics import topic_for
+from schemas.reasons import CODES
 
 log = logging.getLogger(__name__)
-
-#: Documented in the OpenAPI document; the gateway reads the header itself, so that a missing
-#: or malformed one gets the gateway's own 401 answer.
-_BEARER = HTTPBearer(auto_error=False, description="A partner token: `Bearer ph_<id>_<secret>`.")
-_BASIC = HTTPBasic(
-    auto_error=False, description="For KoboToolbox: the partner code, and a token as password."
-)
-
-
-class Refusal(Exception):
-    """A request refused as a whole: HTTP ``status``, ``code``, ``message``, extra headers."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        self.status = status
-        self.code = code
-        self.headers = dict(headers or {})
-        super().__init__(message)
-
-
-@dataclass
-class Gateway:
-    """What the application needs: who may report, how events go out, and its limits."""
-
-    registry: Mapping[str, refdata.Partner]
-    tokens: TokenStore
-    sender: Sender
-    limits: GatewayLimits
-    clock: Callable[[], datetime]
-    #: KoboToolbox form mappings by form name, and the edit lineage of their submissions.
-    forms: Mapping[str, FormMapping] = field(default_factory=dict)
-    lineage: Lineage | None = None
-    limiter: RateLimiter = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.limits.rate_per_second, self.limits.rate_burst)
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """An authenticated request: the token and its partner."""
-
-    token: TokenInfo
-    partner: refdata.Partner
 
 
 def _problem(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Any:
@@ -111,52 +56,6 @@ def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "The broker is unavailable: retry after Retry-After seconds",
     }
     return {s: {"model": Problem, "description": text[s]} for s in statuses}
-
-
-def _token_of(request: Request, scheme: str) -> tuple[str, str | None]:
-    """``(token, basic-auth user or None)`` from the Authorization header; 401 if unusable."""
-    header = request.headers.get("authorization")
-    challenge = {"WWW-Authenticate": f'{scheme} realm="partnerhub"'}
-    if not header:
-        raise Refusal(401, "missing_credentials", "send Authorization: Bearer <token>", challenge)
-    kind, _, value = header.partition(" ")
-    value = value.strip()
-    if kind.lower() == "bearer" and value:
-        return value, None
-    if kind.lower() == "basic" and value:
-        try:
-            user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            user, sep, password = "", "", ""
-        if sep:
-            return password, user
-    raise Refusal(
-        401, "malformed_header", "the Authorization header is not 'Bearer <token>'", challenge
-    )
-
-
-def _caller(gateway: Gateway, request: Request, scope: Scope | None, scheme: str) -> Caller:
-    token, user = _token_of(request, scheme)
-    try:
-        info = gateway.tokens.verify(token, now=gateway.clock())
-    except Refused as refused:
-        challenge = {"WWW-Authenticate": f'{scheme} realm="partnerhub", error="invalid_token"'}
-        raise Refusal(401, refused.code, str(refused), challenge) from None
-    if user is not None and user != info.partner_id:
-        raise Refusal(401, "user_mismatch", "the user name is not the token's partner code")
-    partner = gateway.registry.get(info.partner_id)
-    if partner is None:
-        raise Refusal(403, "unknown_partner", f"partner {info.partner_id!r} is not registered")
-    if scope is not None and scope not in info.scopes:
-        raise Refusal(
-            403, "scope_not_granted", f"token {info.token_id} may not be used for {scope.value}"
-        )
-    wait = gateway.limiter.take(info.token_id)
-    if wait:
-        raise Refusal(
-            429, "rate_limited", f"too many requests; retry in {wait} s", {"Retry-After": str(wait)}
-        )
-    return Caller(info, partner)
 
 
 def _declared_length(request: Request) -> int | None:
@@ -250,17 +149,17 @@ def create_app(gateway: Gateway) -> FastAPI:
 
     def events_caller(
         request: Request,
-        _bearer: Annotated[Any, Depends(_BEARER)],
-        _basic: Annotated[Any, Depends(_BASIC)],
+        _bearer: Annotated[Any, Depends(BEARER)],
+        _basic: Annotated[Any, Depends(BASIC)],
     ) -> Caller:
-        return _caller(gateway, request, Scope.EVENTS, "Bearer")
+        return caller_of(gateway, request, Scope.EVENTS, "Bearer")
 
     def any_caller(
         request: Request,
-        _bearer: Annotated[Any, Depends(_BEARER)],
-        _basic: Annotated[Any, Depends(_BASIC)],
+        _bearer: Annotated[Any, Depends(BEARER)],
+        _basic: Annotated[Any, Depends(BASIC)],
     ) -> Caller:
-        return _caller(gateway, request, None, "Bearer")
+        return caller_of(gateway, request, None, "Bearer")
 
     @app.post(
         "/v1/events",
@@ -352,10 +251,10 @@ def create_app(gateway: Gateway) -> FastAPI:
 
     def kobo_caller(
         request: Request,
-        _bearer: Annotated[Any, Depends(_BEARER)],
-        _basic: Annotated[Any, Depends(_BASIC)],
+        _bearer: Annotated[Any, Depends(BEARER)],
+        _basic: Annotated[Any, Depends(BASIC)],
     ) -> Caller:
-        return _caller(gateway, request, Scope.KOBO, "Basic")
+        return caller_of(gateway, request, Scope.KOBO, "Basic")
 
     @app.post(
         "/v1/kobo/{form}",
@@ -382,7 +281,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         if mapping.partner != caller.partner.code:
             raise Refusal(403, "form_not_yours", f"form {form!r} is {mapping.partner}'s")
         raw = await read_limited(request.stream(), _declared_length(request), limits)
-        submission = _submission(raw, limits)
+        submission = parse_submission(raw, limits)
         try:
             result = await run_in_threadpool(
                 kobo_submission, gateway, mapping, caller, raw, submission
@@ -404,75 +303,4 @@ def create_app(gateway: Gateway) -> FastAPI:
     return app
 
 
-def _submission(raw: bytes, limits: GatewayLimits) -> dict[str, Any]:
-    try:
-        value = json.loads(raw)
-    except RecursionError:
-        raise BadRequest(400, "too_deep", f"JSON nested deeper than {limits.max_depth}") from None
-    except ValueError as error:
-        raise BadRequest(400, "invalid_json", f"the body is not UTF-8 JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise BadRequest(400, "not_an_object", "a KoboToolbox submission is one JSON object")
-    if depth(value) > limits.max_depth:
-        raise BadRequest(400, "too_deep", f"JSON nested deeper than {limits.max_depth}")
-    return value
-
-
-def kobo_submission(
-    gateway: Gateway,
-    mapping: FormMapping,
-    caller: Caller,
-    raw: bytes,
-    submission: Mapping[str, Any],
-) -> KoboResult:
-    """Map, check and publish one submission; a rejected one is kept as a dead letter."""
-    instance = str(submission.get("meta/instanceID") or "")
-    topic = topic_for(mapping.partner, mapping.kind)
-    try:
-        identity = kobo_identity(gateway.lineage, mapping.form, submission)
-        event = to_event(mapping, submission, identity)
-        prepared = check(event, caller.partner, gateway.registry, now=gateway.clock())
-    except InvalidEvent as invalid:
-        reasons = json.dumps([r.model_dump() for r in invalid.reasons], separators=(",", ":"))
-        headers = [
-            ("x-hub-reasons", reasons.encode()),
-            ("x-hub-topic", topic.encode()),
-            ("x-hub-partition", b"-1"),
-            ("x-hub-offset", b"-1"),
-            ("x-hub-source", f"kobo:{mapping.form}".encode()),
-        ]
-        offset = gateway.sender.deadletter(raw, mapping.partner.encode(), headers)
-        return KoboResult(
-            form=mapping.form,
-            instance_id=instance,
-            status="rejected",
-            reasons=list(invalid.reasons),
-            deadletter_offset=offset,
-        )
-    (outcome,) = gateway.sender.send([prepared])
-    if outcome.status != "accepted":
-        raise BrokerDown("the broker did not acknowledge the event")
-    return KoboResult(
-        form=mapping.form,
-        instance_id=identity.instance_id,
-        status="accepted",
-        event_id=outcome.event_id,
-        revision=outcome.revision,
-        topic=outcome.topic,
-        partition=outcome.partition,
-        offset=outcome.offset,
-    )
-
-
-def kobo_identity(
-    lineage: Lineage | None, form: str, submission: Mapping[str, Any]
-) -> KoboIdentity:
-    """The submission's event id and revision: from the lineage store, or from it alone."""
-    if lineage is not None:
-        return lineage.identify(form, submission)
-    instance, deprecated = instance_ids(submission)
-    first, revision = identify_alone(instance, deprecated)
-    return KoboIdentity(instance, kobo_event_id(form, first), revision)
-
-
-__all__ = ["Caller", "Gateway", "Refusal", "create_app", "token_id_of"]
+__all__ = ["Caller", "Gateway", "Refusal", "create_app"]

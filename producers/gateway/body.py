@@ -93,7 +93,7 @@ def parse_items(body: bytes, content_type: str | None, limits: GatewayLimits) ->
     if not items:
         raise BadRequest(400, "no_events", "the request holds no event")
     for index, item in enumerate(items):
-        if not isinstance(item, Reason) and depth(item) > limits.max_depth:
+        if not isinstance(item, Reason) and deeper_than(item, limits.max_depth):
             raise BadRequest(
                 400, "too_deep", f"event {index}: JSON nested deeper than {limits.max_depth}"
             )
@@ -127,16 +127,21 @@ def _line(line: bytes, number: int, limits: GatewayLimits) -> Any | Reason:
         return Reason(field="", code="invalid_json", message=f"line {number}: {error}")
 
 
-def depth(value: Any) -> int:
-    """How deeply arrays and objects nest in a decoded JSON value (a scalar: 0)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = (
-            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        )
-        if children is None:
-            continue
-        deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in children)
-    return deepest
+def deeper_than(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than ``limit`` levels in a decoded JSON value.
+
+    Recursive, but never more than ``limit`` calls deep, and it skips scalars: a few
+    milliseconds for a thousand events.
+    """
+    if isinstance(value, dict):
+        children: Any = value.values()
+    elif isinstance(value, list):
+        children = value
+    else:
+        return False
+    if limit < 1:
+        return True
+    for child in children:
+        if isinstance(child, dict | list) and deeper_than(child, limit - 1):
+            return True
+    return False

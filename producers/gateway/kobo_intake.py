@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from producers.gateway.auth import Caller, Gateway
-from producers.gateway.body import BadRequest, depth
+from producers.gateway.body import BadRequest, deeper_than
 from producers.gateway.kobo import (
     FormMapping,
     Identity,
@@ -33,7 +33,7 @@ def parse_submission(raw: bytes, limits: GatewayLimits) -> dict[str, Any]:
         raise BadRequest(400, "invalid_json", f"the body is not UTF-8 JSON: {error}") from None
     if not isinstance(value, dict):
         raise BadRequest(400, "not_an_object", "a KoboToolbox submission is one JSON object")
-    if depth(value) > limits.max_depth:
+    if deeper_than(value, limits.max_depth):
         raise BadRequest(400, "too_deep", f"JSON nested deeper than {limits.max_depth}")
     return value
 

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 #: The worker's consumer group: Faust uses the app id (``streams.app.APP_ID``) as group id.
 WORKER_GROUP = "partnerhub-worker"
 DEFAULT_WORKER_USER = "hub-worker"
+#: The HTTP gateway's user where there is one (the embedded Apache Kafka, the compose stack).
+DEFAULT_GATEWAY_USER = "hub-gateway"
 PARTNERS_PREFIX = "partners."
 HUB_PREFIX = "hub."
 

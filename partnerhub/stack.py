@@ -28,7 +28,7 @@ from typing import Literal
 
 from broker.apache_kafka import ApacheKafka
 from broker.process import die_with_parent, free_port, stop_process
-from broker.provision import DEFAULT_WORKER_USER, apply_plan, build_plan
+from broker.provision import DEFAULT_GATEWAY_USER, DEFAULT_WORKER_USER, apply_plan, build_plan
 from broker.settings import KafkaSettings
 from broker.tansu import LocalBroker
 from broker.topics import SyncResult, sync_topics
@@ -85,14 +85,19 @@ BrokerKind = Literal["tansu", "kafka"]
 
 
 def kafka_credentials(folder: Path) -> dict[str, str]:
-    """The embedded Apache Kafka's passwords by user (admin, worker), made on first use."""
+    """The embedded Apache Kafka's passwords by user (admin, worker, gateway), each made on
+    first use."""
     path = folder / "credentials.json"
+    data: dict[str, str] = {}
     if path.exists():
-        data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
+    users = ("hub-admin", DEFAULT_WORKER_USER, DEFAULT_GATEWAY_USER)
+    if all(user in data for user in users):
         return data
+    data = {user: data.get(user) or secrets.token_urlsafe(24) for user in users}
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"hub-admin": secrets.token_urlsafe(24), DEFAULT_WORKER_USER: secrets.token_urlsafe(24)}
     path.touch(mode=0o600)
+    path.chmod(0o600)  # also when an older file is grown by a user
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     return data
 
@@ -142,8 +147,22 @@ class LocalStack:
         self.settings.kafka = worker.model_copy(
             update={"partitions": partitions, "profile": "production"}
         )
-        plan = build_plan(self.settings.registry(), partitions=partitions)
-        apply_plan(self.admin, plan, {}, passwords[DEFAULT_WORKER_USER])
+        gateway_user = DEFAULT_GATEWAY_USER if self.with_gateway else None
+        plan = build_plan(
+            self.settings.registry(), partitions=partitions, gateway_user=gateway_user
+        )
+        apply_plan(
+            self.admin,
+            plan,
+            {},
+            passwords[DEFAULT_WORKER_USER],
+            gateway_password=passwords[DEFAULT_GATEWAY_USER] if gateway_user else "",
+        )
+        if gateway_user:
+            gateway = kafka.settings(gateway_user, passwords[gateway_user])
+            self.gateway_kafka = gateway.model_copy(
+                update={"partitions": partitions, "profile": "production"}
+            )
         self.topics = sync_topics(self.admin, self.settings.registry())  # what is there now
 
     @property

@@ -143,7 +143,7 @@ class Sender:
             try:
                 if self._admin is None:
                     self._admin = clients.admin(self.kafka, timeout=2.0)
-                self._admin.describe_cluster()
+                self._admin.list_topics()  # a metadata round trip; no cluster right needed
                 ok = True
             except (KafkaError, OSError) as error:
                 log.warning("broker at %s not ready: %s", self.kafka.bootstrap, error)

@@ -25,8 +25,8 @@ from schemas import refdata
 from schemas.vocabulary import Kind
 from streams.app import APP_ID, partner_topics
 from streams.settings import WorkerSettings
-from streams.sink import ingest_messages
 from tests.gateway.rig import KOBO_SAMPLES, START, example
+from tests.support import ingest_messages
 from warehouse.client import open_warehouse
 from warehouse.facts import deadletter_counts, totals_by_month
 from warehouse.migrate import migrate

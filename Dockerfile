@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 partnerhub \
     && useradd --system --uid 10001 --gid partnerhub --no-create-home \
         --home-dir /var/lib/partnerhub partnerhub \
-    && install -d -o partnerhub -g partnerhub /var/lib/partnerhub /var/lib/partnerhub/rollups
+    && install -d -o partnerhub -g partnerhub /var/lib/partnerhub /var/lib/partnerhub/rollups \
+        /var/lib/partnerhub/gateway
 
 # Only what the package needs: pip builds the wheel from these and the copy is dropped.
 WORKDIR /tmp/partnerhub-src
@@ -33,7 +34,7 @@ USER partnerhub
 WORKDIR /var/lib/partnerhub
 ENV PARTNERHUB_DATA_DIR=/var/lib/partnerhub
 
-# The worker's status API (/status, /metrics).
-EXPOSE 6066
+# The worker's status API (/status, /metrics) and the HTTP gateway.
+EXPOSE 6066 8088
 ENTRYPOINT ["partnerhub"]
 CMD ["worker"]

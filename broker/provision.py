@@ -10,6 +10,9 @@ how a partner is onboarded.
   of ``ab`` never matches a topic of ``ab_c``.
 - The worker user may READ (and DESCRIBE) ``partners.*``, use its consumer group, WRITE ``hub.*``
   and use the Faust app's own internal topics (``<group>-*``).
+- The HTTP gateway's user, when there is one (``PARTNERHUB_PROVISION_GATEWAY_USER``), may WRITE
+  (and DESCRIBE) ``partners.*`` and the dead-letter topic: it publishes for the partner named
+  by a token, which the gateway, not the broker, checks.
 - Hub user names must contain a character no partner code can (``-``), so no partner, present or
   future, can be given a hub user's name and with it the hub's rights.
 
@@ -47,6 +50,7 @@ from broker import clients
 from broker.settings import KafkaSettings
 from broker.topics import TopicSyncFailed, ensure_topics, registry_topics
 from schemas.refdata import PARTNER_CODE, Partner
+from schemas.topics import DEADLETTER_TOPIC
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,16 @@ WORKER_GROUP = "partnerhub-worker"
 #: (``streams.watcher``): ``<group>-unregistered``.
 UNREGISTERED_GROUP_SUFFIX = "-unregistered"
 DEFAULT_WORKER_USER = "hub-worker"
+#: The HTTP gateway's user where there is one (the embedded Apache Kafka, the compose stack).
+DEFAULT_GATEWAY_USER = "hub-gateway"
 PARTNERS_PREFIX = "partners."
 HUB_PREFIX = "hub."
 
 PASSWORDS_ENV = "PARTNERHUB_PARTNER_PASSWORDS"
 PASSWORDS_FILE_ENV = "PARTNERHUB_PARTNER_PASSWORDS_FILE"
 WORKER_USER_ENV = "PARTNERHUB_PROVISION_WORKER_USER"
+GATEWAY_USER_ENV = "PARTNERHUB_PROVISION_GATEWAY_USER"
+GATEWAY_PASSWORD_ENV = "PARTNERHUB_PROVISION_GATEWAY_PASSWORD"
 WORKER_PASSWORD_ENV = "PARTNERHUB_PROVISION_WORKER_PASSWORD"
 
 Operation = Literal["READ", "WRITE", "DESCRIBE"]
@@ -137,10 +145,13 @@ class Plan:
     partner_users: tuple[str, ...]
     worker_user: str
     grants: tuple[Grant, ...]
+    #: The HTTP gateway's user, if the operation runs one.
+    gateway_user: str | None = None
 
     @property
     def users(self) -> tuple[str, ...]:
-        return (*self.partner_users, self.worker_user)
+        gateway = (self.gateway_user,) if self.gateway_user else ()
+        return (*self.partner_users, self.worker_user, *gateway)
 
     def grants_of(self, user: str) -> list[Grant]:
         return [grant for grant in self.grants if grant.user == user]
@@ -188,6 +199,15 @@ def worker_grants(user: str, group: str = WORKER_GROUP) -> list[Grant]:
     ]
 
 
+def gateway_grants(user: str) -> list[Grant]:
+    """What the HTTP gateway may do: write (and describe) every partner topic and the dead
+    letters it keeps for KoboToolbox submissions it cannot map."""
+    return [
+        *(Grant(user, "topic", "prefixed", PARTNERS_PREFIX, op) for op in ("WRITE", "DESCRIBE")),
+        *(Grant(user, "topic", "literal", DEADLETTER_TOPIC, op) for op in ("WRITE", "DESCRIBE")),
+    ]
+
+
 def check_hub_user(name: str, what: str) -> None:
     """Raise unless ``name`` can never be a partner code (it must contain a ``-``)."""
     if "-" not in name:  # PARTNER_CODE has no "-"
@@ -204,6 +224,7 @@ def build_plan(
     worker_user: str = DEFAULT_WORKER_USER,
     group: str = WORKER_GROUP,
     reserved_users: Iterable[str] = (),
+    gateway_user: str | None = None,
 ) -> Plan:
     """The topics, users and ACL bindings ``registry`` calls for.
 
@@ -213,7 +234,9 @@ def build_plan(
     if partitions < 1:
         raise ProvisionError(f"partitions must be at least 1, not {partitions}")
     check_hub_user(worker_user, "worker user")
-    reserved = {worker_user, *reserved_users}
+    if gateway_user is not None:
+        check_hub_user(gateway_user, "gateway user")
+    reserved = {worker_user, *reserved_users, *([gateway_user] if gateway_user else [])}
     for code, partner in registry.items():
         if code != partner.code:
             raise ProvisionError(f"registry key {code!r} names partner {partner.code!r}")
@@ -221,6 +244,8 @@ def build_plan(
             raise ProvisionError(f"partner code {code!r} is the name of a hub user")
     grants = [g for code in registry for g in partner_grants(code)]
     grants += worker_grants(worker_user, group)
+    if gateway_user is not None:
+        grants += gateway_grants(gateway_user)
     topics = [TopicSpec(name, partitions) for name in registry_topics(registry)]
     topics += internal_topics(group)
     return Plan(
@@ -228,6 +253,7 @@ def build_plan(
         partner_users=tuple(registry),
         worker_user=worker_user,
         grants=tuple(grants),
+        gateway_user=gateway_user,
     )
 
 
@@ -298,6 +324,7 @@ def apply_plan(
     mechanism: str = "SCRAM-SHA-512",
     timeout: float = 30.0,
     on_step: Callable[[str], None] = lambda step: None,
+    gateway_password: str = "",
 ) -> ProvisionResult:
     """Create missing topics, set the SCRAM credentials, add the ACL bindings of ``plan``.
 
@@ -307,6 +334,8 @@ def apply_plan(
     missing = check_passwords(plan, passwords)
     if not worker_password:
         raise ProvisionError(f"the worker needs a password ({WORKER_PASSWORD_ENV})")
+    if plan.gateway_user and not gateway_password:
+        raise ProvisionError(f"the gateway needs a password ({GATEWAY_PASSWORD_ENV})")
     ms = int(timeout * 1000)
     try:
         admin = clients.admin(settings, timeout=timeout)
@@ -325,6 +354,8 @@ def apply_plan(
         on_step("users")
         credentials = {user: pw for user, pw in passwords.items() if user in plan.partner_users}
         credentials[plan.worker_user] = worker_password
+        if plan.gateway_user:
+            credentials[plan.gateway_user] = gateway_password
         set_credentials(admin, credentials, mechanism)
         on_step("acls")
         add_grants(admin, plan.grants)

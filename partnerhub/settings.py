@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib.resources import files
 from pathlib import Path
 
 from pydantic import AwareDatetime, Field, SecretStr
@@ -19,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from broker.settings import TIMINGS, KafkaSettings, KafkaTimings
 from dashboards.common import Context
 from dashboards.settings import GrafanaSettings
+from producers.gateway.settings import GatewaySettings
 from rollups.settings import RollupSettings
 from schemas import refdata
 from schemas.refdata import Partner
@@ -28,6 +30,7 @@ from warehouse.settings import ClickHouseSettings
 __all__ = [
     "TIMINGS",
     "ClickHouseSettings",
+    "GatewaySettings",
     "GrafanaSettings",
     "HubSettings",
     "KafkaSettings",
@@ -62,6 +65,9 @@ class HubSettings(BaseSettings):
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     grafana: GrafanaSettings = GrafanaSettings()
     worker: WorkerSettings = WorkerSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    #: Folder of the KoboToolbox form mappings; default: ``kobo/`` beside the registry file.
+    kobo_dir: Path | None = None
 
     def hub_key(self) -> bytes:
         """The hub secret's bytes (see ``hub_secret``)."""
@@ -74,6 +80,19 @@ class HubSettings(BaseSettings):
         if self.registry_path is not None:
             return refdata.load_partners(self.registry_path)
         return refdata.partners()
+
+    def token_file(self) -> Path:
+        """The gateway's token store (salted hashes only): ``<data_dir>/gateway/tokens.sqlite``."""
+        return self.data_dir / "gateway" / "tokens.sqlite"
+
+    def kobo_folder(self) -> Path:
+        """Where the KoboToolbox form mappings are: ``kobo_dir``, else ``kobo/`` beside the
+        registry in force (the packaged demo registry's folder holds the worked example)."""
+        if self.kobo_dir is not None:
+            return self.kobo_dir
+        if self.registry_path is not None:
+            return self.registry_path.parent / "kobo"
+        return Path(str(files("schemas") / "reference" / "kobo"))
 
     def rollups(self) -> RollupSettings:
         """What the roll-ups need: registry, SGBV threshold, schedule delay, default folder."""

@@ -7,8 +7,9 @@ the worker's SCRAM user and its ACLs; the admin's and the worker's passwords are
 first start and kept in ``<data>/kafka/credentials.json`` (readable by its owner only).
 
 The worker runs as a child process because it owns the embedded warehouse (chdb serves one
-process per data folder). Both children get a parent-death signal, so neither outlives the
-process that started them, even when that one is killed with SIGKILL.
+process per data folder); so does the HTTP gateway when asked for (``gateway=True``; on Apache
+Kafka as its own SCRAM user ``hub-gateway``). Every child gets a parent-death signal, so none
+outlives the process that started them, even when that one is killed with SIGKILL.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Literal
 
 from broker.apache_kafka import ApacheKafka
 from broker.process import die_with_parent, free_port, stop_process
-from broker.provision import DEFAULT_WORKER_USER, apply_plan, build_plan
+from broker.provision import DEFAULT_GATEWAY_USER, DEFAULT_WORKER_USER, apply_plan, build_plan
 from broker.settings import KafkaSettings
 from broker.tansu import LocalBroker
 from broker.topics import SyncResult, sync_topics
@@ -69,9 +70,12 @@ def child_env(settings: HubSettings) -> dict[str, str]:
         "WORKER__SILENT_CHECK_SECONDS": str(settings.worker.silent_check_seconds),
         "WORKER__ROLLUP_AFTER_DAYS": str(settings.worker.rollup_after_days),
         "WORKER__ROLLUP_CHECK_SECONDS": str(settings.worker.rollup_check_seconds),
+        "GATEWAY__HOST": settings.gateway.host,
+        "GATEWAY__PORT": str(settings.gateway.port),
     }
     optional = {
         "REGISTRY_PATH": settings.registry_path,
+        "KOBO_DIR": settings.kobo_dir,
         "START_TIME": settings.start_time.isoformat() if settings.start_time else None,
         "KAFKA__USERNAME": settings.kafka.username,
         "KAFKA__PASSWORD": settings.kafka.password.get_secret_value()
@@ -92,14 +96,19 @@ BrokerKind = Literal["tansu", "kafka"]
 
 
 def kafka_credentials(folder: Path) -> dict[str, str]:
-    """The embedded Apache Kafka's passwords by user (admin, worker), made on first use."""
+    """The embedded Apache Kafka's passwords by user (admin, worker, gateway), each made on
+    first use."""
     path = folder / "credentials.json"
+    data: dict[str, str] = {}
     if path.exists():
-        data: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
+    users = ("hub-admin", DEFAULT_WORKER_USER, DEFAULT_GATEWAY_USER)
+    if all(user in data for user in users):
         return data
+    data = {user: data.get(user) or secrets.token_urlsafe(24) for user in users}
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"hub-admin": secrets.token_urlsafe(24), DEFAULT_WORKER_USER: secrets.token_urlsafe(24)}
     path.touch(mode=0o600)
+    path.chmod(0o600)  # also when an older file is grown by a user
     path.write_text(json.dumps(data, indent=2), encoding="utf-8")
     return data
 
@@ -132,9 +141,12 @@ class LocalStack:
         external_kafka: bool = False,
         broker: BrokerKind = "tansu",
         kafka_port: int | None = None,
+        gateway: bool = False,
     ) -> None:
         self.settings = settings
         self.external_kafka = external_kafka
+        self.with_gateway = gateway
+        self.gateway: subprocess.Popen[bytes] | None = None
         self.broker_kind: BrokerKind = broker
         self.kafka_port = kafka_port
         self.broker: LocalBroker | ApacheKafka | None = None
@@ -143,6 +155,8 @@ class LocalStack:
         self.logs = settings.data_dir / "logs"
         #: Who publishes and administers (the worker's settings on Tansu; the admin on Kafka).
         self.admin: KafkaSettings = settings.kafka
+        #: How the gateway logs in (None: as the worker does; on Kafka: ``hub-gateway``).
+        self.gateway_kafka: KafkaSettings | None = None
 
     def _start_apache_kafka(self) -> None:
         """Apache Kafka on the data folder's log; the registry provisioned; the worker as
@@ -162,9 +176,27 @@ class LocalStack:
         self.settings.kafka = worker.model_copy(
             update={"partitions": partitions, "profile": "production"}
         )
-        plan = build_plan(self.settings.registry(), partitions=partitions)
-        apply_plan(self.admin, plan, {}, passwords[DEFAULT_WORKER_USER])
+        gateway_user = DEFAULT_GATEWAY_USER if self.with_gateway else None
+        plan = build_plan(
+            self.settings.registry(), partitions=partitions, gateway_user=gateway_user
+        )
+        apply_plan(
+            self.admin,
+            plan,
+            {},
+            passwords[DEFAULT_WORKER_USER],
+            gateway_password=passwords[DEFAULT_GATEWAY_USER] if gateway_user else "",
+        )
+        if gateway_user:
+            gateway = kafka.settings(gateway_user, passwords[gateway_user])
+            self.gateway_kafka = gateway.model_copy(
+                update={"partitions": partitions, "profile": "production"}
+            )
         self.topics = sync_topics(self.admin, self.settings.registry())  # what is there now
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.settings.gateway.host}:{self.settings.gateway.port}"
 
     @property
     def status_url(self) -> str:
@@ -193,7 +225,35 @@ class LocalStack:
         finally:
             wh.close()  # the worker owns the warehouse from here on
         self.start_worker()
+        if self.with_gateway:
+            self.start_gateway()
         return self
+
+    def start_gateway(self, timeout: float = 60.0) -> None:
+        """Start the HTTP gateway process and wait until it answers ``/healthz``."""
+        if self.settings.gateway.port == 0:
+            self.settings.gateway.port = free_port()
+        settings = self.settings
+        if self.gateway_kafka is not None:
+            settings = settings.model_copy(update={"kafka": self.gateway_kafka})
+        with open(self.logs / "gateway.log", "ab") as out:
+            self.gateway = subprocess.Popen(
+                [sys.executable, "-m", "partnerhub", "gateway"],
+                env=child_env(settings),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+        deadline = time.monotonic() + timeout
+        while not _answers(f"{self.gateway_url}/healthz"):
+            if self.gateway.poll() is not None:
+                raise RuntimeError(
+                    f"the gateway exited with {self.gateway.returncode}; see {self.logs}"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the gateway did not answer at {self.gateway_url}")
+            time.sleep(0.2)
 
     def start_worker(self, timeout: float = 90.0) -> None:
         """Start the worker process and wait for its status page."""
@@ -249,8 +309,12 @@ class LocalStack:
 
         With the embedded broker (Tansu keeps messages in memory) the worker is first given
         up to :data:`DRAIN_SECONDS` to write everything the broker holds, so that stopping
-        right after a burst loses nothing. Safe to call twice.
+        right after a burst loses nothing. Safe to call twice. The gateway stops first, so
+        nothing new arrives while the worker drains.
         """
+        gateway, self.gateway = self.gateway, None
+        if gateway is not None:
+            stop_process(gateway, 10.0)
         tansu = self.broker is not None and self.broker_kind == "tansu"
         lost = self.drain() if drain and tansu else 0
         self.stop_worker()
@@ -273,6 +337,14 @@ class LocalStack:
 
 #: The file every demo folder holds; a folder without it is never emptied by the demo.
 DEMO_MARK = "simulation-truth.json"
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def reset_folder(folder: Path) -> None:

@@ -49,6 +49,7 @@ CODES: dict[str, str] = {
     "future_timestamp": "reported_at is more than a year after today",
     "duplicate_key": "a JSON object names the same key twice (which one counts is ambiguous)",
     "unstorable": "the warehouse refused to store the message; the reason names its error code",
+    "region_not_mandated": "the partner's registry entry does not list the event's region",
 }
 
 #: Longest field path or message a reason carries; longer ones are cut and say their length,

@@ -12,7 +12,7 @@ import traceback
 import typer
 from rich.markup import escape
 
-from partnerhub.cli import dashboards, publish, rollup, schemas, stack, worker
+from partnerhub.cli import dashboards, gateway, publish, rollup, schemas, stack, worker
 from partnerhub.cli.common import CliError, State, err_console
 from partnerhub.cli.preflight import preflight
 from partnerhub.cli.provision import provision
@@ -47,6 +47,9 @@ app.command("simulate")(simulate_cmd)
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(dashboards.app, name="dashboards")
 app.command("rollup")(rollup.rollup)
+app.command("gateway")(gateway.gateway)
+app.add_typer(gateway.tokens_app, name="tokens")
+app.add_typer(gateway.kobo_app, name="kobo")
 
 
 def _version(value: bool) -> None:

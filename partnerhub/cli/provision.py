@@ -11,6 +11,8 @@ from rich.table import Table
 
 from broker.provision import (
     DEFAULT_WORKER_USER,
+    GATEWAY_PASSWORD_ENV,
+    GATEWAY_USER_ENV,
     WORKER_PASSWORD_ENV,
     WORKER_USER_ENV,
     Plan,
@@ -36,6 +38,13 @@ def provision(
         DEFAULT_WORKER_USER, "--worker-user", envvar=WORKER_USER_ENV, help="The worker's user."
     ),
     data_dir: Path | None = DATA_DIR,
+    gateway_user: str = typer.Option(
+        None,
+        "--gateway-user",
+        envvar=GATEWAY_USER_ENV,
+        help="The HTTP gateway's user (none: no gateway user); its password from "
+        f"{GATEWAY_PASSWORD_ENV}.",
+    ),
 ) -> None:
     """Create the registry's topics, partner and worker SCRAM users and their ACLs (idempotent).
 
@@ -50,10 +59,12 @@ def provision(
         partitions=kafka.partitions if partitions is None else partitions,
         worker_user=worker_user,
         reserved_users=[kafka.username] if kafka.username else [],
+        gateway_user=gateway_user or None,
     )
     passwords = load_passwords(os.environ)
     without = check_passwords(plan, passwords)
     worker_password = os.environ.get(WORKER_PASSWORD_ENV, "")
+    gateway_password = os.environ.get(GATEWAY_PASSWORD_ENV, "")
     if dry_run:
         _print_plan(plan, without, bool(worker_password))
         return
@@ -73,7 +84,9 @@ def provision(
         def step(name: str) -> None:
             progress.update(task, description=_STEPS[name], completed=list(_STEPS).index(name))
 
-        result = apply_plan(kafka, plan, passwords, worker_password, on_step=step)
+        result = apply_plan(
+            kafka, plan, passwords, worker_password, on_step=step, gateway_password=gateway_password
+        )
         progress.update(task, completed=len(_STEPS))
     _print_result(kafka.bootstrap, result)
 
@@ -87,6 +100,8 @@ def _print_plan(plan: Plan, without_password: list[str], worker_password: bool) 
     for user in plan.partner_users:
         users.add_row(user, "partner", "[red]missing[/]" if user in without_password else "set")
     users.add_row(plan.worker_user, "worker", "set" if worker_password else "[red]missing[/]")
+    if plan.gateway_user:
+        users.add_row(plan.gateway_user, "gateway", "")
     console.print(users)
     acls = Table("principal", "operation", "resource", "pattern", "name", title="ACL bindings")
     for grant in plan.grants:

@@ -37,7 +37,7 @@ def _start(stack: LocalStack) -> None:
     """Start ``stack``; a missing Java or Maven is one line saying what to install."""
     what = "Apache Kafka" if stack.broker_kind == "kafka" else "the broker"
     try:
-        with console.status(f"starting {what}, topics, warehouse and worker ..."):
+        with console.status(f"starting {what}, topics, warehouse, worker and gateway ..."):
             stack.start()
     except KafkaNotInstalled as error:
         raise CliError(f"--broker kafka: {error}") from None
@@ -66,8 +66,11 @@ def up(
     port: int = typer.Option(None, help="Port of the worker's status API (default 6066)."),
     broker: str = typer.Option("tansu", "--broker", help=BROKER_HELP),
     kafka_port: int = typer.Option(None, help="Port of the embedded broker (default: any)."),
+    gateway_port: int = typer.Option(
+        None, help="Port of the HTTP gateway (default: settings, 8088; 0: any free port)."
+    ),
 ) -> None:
-    """Run the embedded stack in the foreground: broker, topics, warehouse, worker."""
+    """Run the embedded stack in the foreground: broker, topics, warehouse, worker, gateway."""
     hub = settings(data_dir)
     if kafka:
         hub.kafka.bootstrap = kafka
@@ -75,9 +78,15 @@ def up(
         hub.clickhouse.url = clickhouse
     if port is not None:
         hub.worker.web_port = port
+    if gateway_port is not None:
+        hub.gateway.port = gateway_port
     stop = _stop_on_signals()
     stack = LocalStack(
-        hub, external_kafka=bool(kafka), broker=_broker_kind(broker), kafka_port=kafka_port
+        hub,
+        external_kafka=bool(kafka),
+        broker=_broker_kind(broker),
+        kafka_port=kafka_port,
+        gateway=True,
     )
     if stack.broker_kind == "tansu" and not kafka:
         console.print(f"[yellow]{TANSU_WARNING}[/]", soft_wrap=True)
@@ -98,6 +107,9 @@ def up(
         )
         console.print(f"  status           {stack.status_url}  (partnerhub status)")
         console.print(f"  metrics          {stack.status_url.replace('/status', '/metrics')}")
+        console.print(
+            f"  HTTP gateway     {stack.gateway_url}  (partnerhub tokens create --partner CODE)"
+        )
         console.print(f"  logs             {stack.logs}")
         sasl = (
             []
@@ -133,6 +145,11 @@ def up(
                     )
                 console.print(f"[red]the worker exited with {code}[/]; starting it again")
                 stack.start_worker()
+            if stack.gateway is not None and stack.gateway.poll() is not None:
+                raise CliError(
+                    f"the gateway exited with {stack.gateway.returncode}; "
+                    f"see {stack.logs / 'gateway.log'}"
+                )
     finally:
         with console.status("stopping: the worker writes what the broker holds, then stops ..."):
             lost = stack.stop()

@@ -403,6 +403,7 @@ def test_every_service_command_is_a_real_partnerhub_command(
         "kafka-init": ["provision"],
         "migrate": ["warehouse", "migrate"],
         "worker": ["worker"],
+        "gateway": ["gateway"],
     }
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PARTNERHUB_")}
     for name, words in commands.items():
@@ -451,6 +452,23 @@ def test_kafka_users_agree_between_broker_init_job_and_worker(
         mounted = {target for _, target in bind_sources(services[name])}
         assert env["PARTNERHUB_REGISTRY_PATH"] in mounted, f"{name} reads a registry not mounted"
     assert worker["PARTNERHUB_WORKER__WEB_HOST"] == "0.0.0.0"
+
+
+def test_the_gateway_logs_in_as_the_user_kafka_init_provisions(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    init, gateway = (environment(services[n]) for n in ("kafka-init", "gateway"))
+    assert gateway["PARTNERHUB_KAFKA__USERNAME"] == init["PARTNERHUB_PROVISION_GATEWAY_USER"]
+    assert gateway["PARTNERHUB_KAFKA__PASSWORD"] == init["PARTNERHUB_PROVISION_GATEWAY_PASSWORD"]
+    check_hub_user(gateway["PARTNERHUB_KAFKA__USERNAME"], "compose user")
+    assert gateway["PARTNERHUB_KAFKA__BOOTSTRAP"] == "kafka:9092"
+    assert gateway["PARTNERHUB_GATEWAY__HOST"] == "0.0.0.0"
+    mounted = {target for _, target in bind_sources(services["gateway"])}
+    assert gateway["PARTNERHUB_REGISTRY_PATH"] in mounted
+    assert "/etc/partnerhub/kobo" in mounted  # kobo/ beside the registry
+    assert services["gateway"]["depends_on"]["kafka-init"]["condition"] == (
+        "service_completed_successfully"
+    )
 
 
 def properties(text: str) -> dict[str, str]:

@@ -97,7 +97,16 @@ def start_up(tmp_path: Path, port: int) -> tuple[subprocess.Popen[str], str, Pat
     log = tmp_path / "up.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            [*PARTNERHUB, "up", "--data-dir", str(tmp_path / "hub"), "--port", str(port)],
+            [
+                *PARTNERHUB,
+                "up",
+                "--data-dir",
+                str(tmp_path / "hub"),
+                "--port",
+                str(port),
+                "--gateway-port",
+                str(free_port()),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
@@ -169,6 +178,7 @@ def test_up_serves_status_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert 0 < status["warehouse"]["tables"]["facts"] <= accepted
     assert set(status["warehouse"]["partners"]) == {t["partner_id"] for t in sim.truth.totals}
     assert "lag 0" in table.stdout
+    assert re.search(r"HTTP gateway\s+http://127\.0\.0\.1:\d+", log.read_text())
     wait_until(
         lambda: not any(alive(p) for p in children),
         timeout=30,

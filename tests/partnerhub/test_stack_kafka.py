@@ -39,7 +39,16 @@ def start_up(data: Path, log: Path) -> tuple[subprocess.Popen[str], KafkaSetting
     """``partnerhub up --broker kafka`` on ``data``; its admin settings once it is ready."""
     with log.open("a") as out:
         process = subprocess.Popen(
-            [*PARTNERHUB, "up", "--broker", "kafka", "--port", str(free_port())],
+            [
+                *PARTNERHUB,
+                "up",
+                "--broker",
+                "kafka",
+                "--port",
+                str(free_port()),
+                "--gateway-port",
+                str(free_port()),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             text=True,
@@ -112,7 +121,20 @@ def test_the_embedded_kafka_passwords_are_made_once_and_private(tmp_path: Path) 
     from partnerhub.stack import kafka_credentials
 
     first = kafka_credentials(tmp_path / "kafka")
-    assert set(first) == {"hub-admin", "hub-worker"}
+    assert set(first) == {"hub-admin", "hub-worker", "hub-gateway"}
     assert all(len(pw) >= 24 and re.fullmatch(r"[A-Za-z0-9_-]+", pw) for pw in first.values())
     assert kafka_credentials(tmp_path / "kafka") == first  # the SCRAM credential is fixed
     assert (tmp_path / "kafka" / "credentials.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_credentials_file_from_before_the_gateway_keeps_its_passwords(tmp_path: Path) -> None:
+    from partnerhub.stack import kafka_credentials
+
+    folder = tmp_path / "kafka"
+    folder.mkdir()
+    (folder / "credentials.json").write_text('{"hub-admin": "fixed-admin", "hub-worker": "w"}')
+    grown = kafka_credentials(folder)
+    assert (grown["hub-admin"], grown["hub-worker"]) == ("fixed-admin", "w")
+    assert len(grown["hub-gateway"]) >= 24
+    assert kafka_credentials(folder) == grown
+    assert (folder / "credentials.json").stat().st_mode & 0o077 == 0

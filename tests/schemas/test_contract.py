@@ -29,13 +29,15 @@ EXAMPLES = ROOT / "schemas" / "examples"
 JSON_DIR = ROOT / "schemas" / "json"
 #: The clock every example is judged on.
 TODAY = date(2006, 12, 31)
-#: Codes that come from the topic a message arrived on, not from the message (test_topics.py).
+#: Codes that come from the topic a message arrived on, not from the message (test_topics.py),
+#: and from the mandate the HTTP gateway checks (tests/gateway/test_auth.py).
 TOPIC_CODES = {
     "bad_topic",
     "unknown_partner",
     "partner_mismatch",
     "kind_mismatch",
     "kind_not_mandated",
+    "region_not_mandated",
 }
 #: Codes no decoded example can carry: a repeated key is gone once a file is decoded, and the
 #: warehouse's refusal is the sink's (tests/schemas/test_bounds.py, tests/streams/test_isolate.py).

@@ -11,7 +11,7 @@ import typer
 import uvicorn
 from rich.table import Table
 
-from partnerhub.cli.common import CliError, State, console, settings
+from partnerhub.cli.common import DATA_DIR, CliError, State, console, settings
 from partnerhub.settings import HubSettings
 from producers.gateway.app import Gateway, create_app
 from producers.gateway.kobo import Lineage, load_forms, load_mapping, to_event
@@ -47,9 +47,10 @@ def build_gateway(hub: HubSettings) -> Gateway:
 def gateway(
     host: str = typer.Option(None, help="Address to listen on (default: settings, 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default: settings, 8088)."),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Run the HTTP gateway in the foreground (put a TLS proxy in front: docs/gateway.md)."""
-    hub = settings()
+    hub = settings(data_dir)
     if host is not None:
         hub.gateway.host = host
     if port is not None:
@@ -67,8 +68,8 @@ def gateway(
         gw.sender.close()
 
 
-def _store() -> tuple[HubSettings, TokenStore]:
-    hub = settings()
+def _store(data_dir: Path | None) -> tuple[HubSettings, TokenStore]:
+    hub = settings(data_dir)
     return hub, TokenStore(hub.token_file())
 
 
@@ -83,9 +84,10 @@ def create(
     scope: list[Scope] = typer.Option(
         [Scope.EVENTS, Scope.KOBO], "--scope", help="What the token may do (repeatable)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Create a token for a partner; it is shown once, here, and never again."""
-    hub, store = _store()
+    hub, store = _store(data_dir)
     if partner not in hub.registry():
         raise CliError(f"partner {partner!r} is not in the partner registry (partners list)")
     now = utc_now()
@@ -117,9 +119,12 @@ def parse_expiry(text: str | None, now: datetime) -> datetime | None:
 
 
 @tokens_app.command("list")
-def list_cmd(partner: str = typer.Option(None, "--partner", help="Only this partner's.")) -> None:
+def list_cmd(
+    partner: str = typer.Option(None, "--partner", help="Only this partner's."),
+    data_dir: Path | None = DATA_DIR,
+) -> None:
     """Show every token (id, partner, scopes, state); never the secrets, which are not kept."""
-    _, store = _store()
+    _, store = _store(data_dir)
     now = utc_now()
     table = Table("id", "partner", "scopes", "created", "expires", "state", title="Gateway tokens")
     for t in store.tokens(partner):
@@ -135,9 +140,12 @@ def list_cmd(partner: str = typer.Option(None, "--partner", help="Only this part
 
 
 @tokens_app.command("revoke")
-def revoke(token_id: str = typer.Argument(..., help="The token's id (tokens list).")) -> None:
+def revoke(
+    token_id: str = typer.Argument(..., help="The token's id (tokens list)."),
+    data_dir: Path | None = DATA_DIR,
+) -> None:
     """Revoke a token: its next request is refused (401)."""
-    _, store = _store()
+    _, store = _store(data_dir)
     info = store.revoke(token_id, now=utc_now())
     console.print(f"token {info.token_id} of {info.partner_id} revoked")
     if State.verbose:
@@ -150,9 +158,10 @@ def kobo_check(
     submission: Path = typer.Argument(
         ..., exists=True, dir_okay=False, help="A submission as KoboToolbox sends it (JSON)."
     ),
+    data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Show the event a submission becomes, or every reason it cannot become one."""
-    hub = settings()
+    hub = settings(data_dir)
     form = load_mapping(mapping)
     try:
         data = json.loads(submission.read_bytes())

@@ -55,13 +55,14 @@ def rollup(
     from rollups.produce import STEPS, run_rollup
 
     hub = settings(data_dir)
-    folder = out or hub.rollups().folder / month
     clock = shifted_clock(hub.start_time) if hub.start_time else system_clock
     try:
         start, end = check_closed(month, clock())
     except RollupError as error:
         raise CliError(str(error)) from None
-    wh = open_hub_warehouse(hub)
+    wh = open_hub_warehouse(hub)  # first: a missing warehouse is refused before anything is made
+    rollups = hub.rollups()  # may create the hub secret in the data folder
+    folder = out or rollups.folder / month
     try:
         if not zero_report:
             _refuse_empty(wh, hub, month, start, end)
@@ -84,7 +85,7 @@ def rollup(
 
             run = run_rollup(
                 wh,
-                hub.rollups(),
+                rollups,
                 month,
                 clock=clock,
                 created_by="cli",

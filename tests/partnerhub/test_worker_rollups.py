@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,10 +39,12 @@ def test_a_write_completes_while_the_rollup_renders(
     rendering, written = threading.Event(), threading.Event()
     render = worker.write_new_versions
 
-    def slow_render(runs: Collection[RollupRun], folder: Path) -> list[RollupRun]:
+    def slow_render(
+        runs: Collection[RollupRun], folder: Path, template_dirs: Sequence[Path] = ()
+    ) -> list[RollupRun]:
         rendering.set()
         assert written.wait(timeout=120), "no write got through while the roll-up rendered"
-        return render(runs, folder)
+        return render(runs, folder, template_dirs)
 
     monkeypatch.setattr(worker, "write_new_versions", slow_render)
     batch = Batch.of([outcome(assistance(1, refs=("d" * 64,)), 0)])
@@ -50,7 +52,11 @@ def test_a_write_completes_while_the_rollup_renders(
     async def scenario() -> None:
         rollup = asyncio.create_task(task.run(access))
         try:
-            assert await asyncio.to_thread(rendering.wait, 120), "the roll-up never rendered"
+            rendered = asyncio.create_task(asyncio.to_thread(rendering.wait, 120))
+            await asyncio.wait({rendered, rollup}, return_when=asyncio.FIRST_COMPLETED)
+            if rollup.done():
+                rollup.result()  # a roll-up that failed before rendering says why here
+            assert await rendered, "the roll-up never rendered"
             await asyncio.wait_for(asyncio.to_thread(WarehouseWriter(access).write, batch), 60)
         finally:
             written.set()  # let the renderer go whatever happened

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -144,6 +145,13 @@ def test_up_serves_status_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
             expect_messages=len(sim.messages),
         )
         url = f"http://127.0.0.1:{port}/status"
+
+        def drained_on_the_page() -> bool:
+            # The page serves figures measured in the background (streams/status.py).
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return bool(json.load(response)["lag"].get("total") == 0)
+
+        wait_until(drained_on_the_page, timeout=60, what="/status to show the drained lag")
         result = subprocess.run(
             [*PARTNERHUB, "status", "--json", "--url", url],
             capture_output=True,

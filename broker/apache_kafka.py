@@ -30,13 +30,12 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 
 from kafka.errors import KafkaError
 from pydantic import SecretStr
 
 from broker import clients
-from broker.process import die_with_parent, free_port, stop_process, wait_for_port
+from broker.process import BrokerProcess, free_port, wait_for_port
 from broker.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -221,13 +220,18 @@ def cluster_id(seed: str) -> str:
 # --- the broker --------------------------------------------------------------------------------
 
 
-class ApacheKafka:
+class ApacheKafka(BrokerProcess):
     """A single-node Apache Kafka (broker + KRaft controller) on ``127.0.0.1``.
 
     ``data`` holds its log and metadata: a folder that is already formatted is started as it
     is (nothing acknowledged is lost across restarts), an empty one is formatted first with the
-    admin's SCRAM credential. Use as a context manager or start()/stop().
+    admin's SCRAM credential. Use as a context manager or start()/stop(). SIGTERM is a
+    controlled shutdown that flushes the log, so it gets a long grace period before SIGKILL.
     """
+
+    name = "apache kafka"
+    start_seconds = 120.0
+    stop_seconds = 30.0
 
     def __init__(
         self,
@@ -240,23 +244,13 @@ class ApacheKafka:
         heap: str = "-Xms256m -Xmx1g",
         template: Path = SERVER_PROPERTIES,
     ) -> None:
+        super().__init__(port, log_file)
         self.data = data
         self.admin_user = admin_user
         self.admin_password = admin_password
-        self.port = port or free_port()
         self.controller_port = free_port()
-        self.log_file = log_file
         self.heap = heap
         self.template = template
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process else None
 
     @property
     def log_dir(self) -> Path:
@@ -326,31 +320,14 @@ class ApacheKafka:
             detail = (result.stdout + result.stderr).strip().replace(self.admin_password, "***")
             raise RuntimeError(f"formatting {self.log_dir} failed: {detail}")
 
-    def start(self, timeout: float = 120.0) -> ApacheKafka:
-        """Fetch the jars if needed, format if new, start, and return once the admin can list
-        the cluster's topics over SASL/SCRAM."""
+    def prepare(self) -> list[str]:
+        """Fetch the jars if needed, write the configuration, format the log folder if new;
+        the broker's command line. (Ready means the admin can list the cluster's topics over
+        SASL/SCRAM: :meth:`wait_ready`.)"""
         libs = fetch_libs()
         config = self.write_config()
         self.format(libs, config)
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        try:
-            self._process = subprocess.Popen(
-                self._java(libs, "kafka.Kafka", str(config), heap=self.heap),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
-            )
-        finally:
-            if out is not subprocess.DEVNULL:
-                out.close()  # type: ignore[union-attr]
-        try:
-            self.wait_ready(timeout)
-        except BaseException:
-            self.stop()
-            raise
-        log.info("apache kafka pid %s on %s", self._process.pid, self.bootstrap)
-        return self
+        return self._java(libs, "kafka.Kafka", str(config), heap=self.heap)
 
     def wait_ready(self, timeout: float) -> None:
         """Return once an admin client, authenticated as the admin, lists topics.
@@ -361,9 +338,9 @@ class ApacheKafka:
         deadline = time.monotonic() + timeout
         last: Exception | None = None
         while time.monotonic() < deadline:
-            if self._process is not None and self._process.poll() is not None:
+            if (code := self.exited()) is not None:
                 where = f"; see {self.log_file}" if self.log_file else ""
-                raise RuntimeError(f"Apache Kafka exited with {self._process.returncode}{where}")
+                raise RuntimeError(f"Apache Kafka exited with {code}{where}")
             try:
                 wait_for_port("127.0.0.1", self.port, 1.0)
             except TimeoutError as error:
@@ -380,21 +357,3 @@ class ApacheKafka:
                 last = error
                 time.sleep(0.2)
         raise TimeoutError(f"Apache Kafka did not answer on {self.bootstrap}: {last}")
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop the broker (SIGTERM: a controlled shutdown that flushes the log; SIGKILL after
-        ``timeout``); a no-op when it is not running."""
-        process, self._process = self._process, None
-        if process is not None:
-            stop_process(process, timeout)
-
-    def __enter__(self) -> ApacheKafka:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -340,8 +340,10 @@ def drain_workers(
     label: str,
     hubs: list[HubSettings],
     on_started: Callable[[list[subprocess.Popen[bytes]]], None] | None = None,
+    on_stopping: Callable[[], None] | None = None,
 ) -> Drain:
-    """Start ``len(hubs)`` workers on the pre-loaded events; measure until lag is 0."""
+    """Start ``len(hubs)`` workers on the pre-loaded events; measure until lag is 0.
+    ``on_started`` runs once their web servers answer, ``on_stopping`` before they stop."""
     expected = len(bench.messages)
     for hub in hubs:
         bench.migrations.wait(hub)
@@ -384,6 +386,8 @@ def drain_workers(
                 time.sleep(POLL)
         peaks = [memory_mb(worker.pid)[1] for worker in workers]
     finally:
+        if on_stopping is not None:
+            on_stopping()
         stop(*workers)
     assert first is not None
     return Drain(

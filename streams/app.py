@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import faust
+from faust.utils import json as faust_json
 
 from broker.settings import KafkaSettings
 from schemas.refdata import Partner
@@ -40,6 +41,7 @@ from streams.settings import WorkerSettings
 from streams.signals import check_silent_partners
 from streams.sink import Sink
 from streams.status import (
+    RenderedOnce,
     StatusCache,
     host_guard,
     lag_status,
@@ -48,6 +50,7 @@ from streams.status import (
 )
 from streams.transform import Meta, process, published_at
 from streams.watcher import WATCH_SECONDS, UnregisteredTopics
+from streams.web import WEB_DRIVER_URL
 from streams.window import BatchWindow
 from streams.writer import WarehouseWriter
 from warehouse.client import Warehouse, WarehouseError
@@ -106,6 +109,7 @@ def faust_options(kafka: KafkaSettings, worker: WorkerSettings, data_dir: Path) 
         "topic_allow_declare": False,
         "producer_acks": -1,
         "web_enabled": worker.web_port > 0,
+        "web": WEB_DRIVER_URL,  # aiohttp with a listen backlog for bursts of requests
         "web_port": worker.web_port,
         "web_bind": worker.web_host,
         "web_host": worker.web_host,
@@ -214,7 +218,9 @@ def create_worker(spec: WorkerSpec) -> Worker:
         spec.kafka, topics, registry, sink, clock, alerts.raise_alerts, spec.ref_key
     )
 
-    @app.timer(WATCH_SECONDS)  # type: ignore[untyped-decorator]
+    # On the leader only: one watcher per group, so a message on such a topic is dead-lettered
+    # once (a new leader resumes from the watcher group's committed offsets).
+    @app.timer(WATCH_SECONDS, on_leader=True)  # type: ignore[untyped-decorator]
     async def unregistered_topics() -> None:
         try:
             await watcher.run_once()
@@ -238,23 +244,30 @@ def create_worker(spec: WorkerSpec) -> Worker:
             stored = {"error": str(error)}
         cache.update(lag, stored, clock())
 
+    def render_status() -> bytes:
+        unregistered = {"topics": sorted(watcher.topics), "deadlettered": watcher.deadlettered}
+        body = {
+            "group": APP_ID,
+            "lag": cache.lag,
+            "worker": worker_status(metrics),
+            "warehouse": cache.warehouse,
+            "measured_at": cache.measured_at,
+            "unregistered_topics": unregistered,
+        }
+        dumped: str | bytes = faust_json.dumps(body)  # bytes when orjson is installed
+        return dumped if isinstance(dumped, bytes) else dumped.encode()
+
+    # Rendered at most every RENDER_SECONDS, however many ask (see RenderedOnce).
+    status_body = RenderedOnce(render_status)
+    metrics_body = RenderedOnce(lambda: metrics.prometheus().encode())
+
     @app.page("/status")
     async def status_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        unregistered = {"topics": sorted(watcher.topics), "deadlettered": watcher.deadlettered}
-        return web.json(
-            {
-                "group": APP_ID,
-                "lag": cache.lag,
-                "worker": worker_status(metrics),
-                "warehouse": cache.warehouse,
-                "measured_at": cache.measured_at,
-                "unregistered_topics": unregistered,
-            }
-        )
+        return web.bytes(status_body.body(), content_type="application/json")
 
     @app.page("/metrics")
     async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
-        return web.text(metrics.prometheus(), content_type="text/plain; version=0.0.4")
+        return web.bytes(metrics_body.body(), content_type="text/plain; version=0.0.4")
 
     return Worker(
         app=app, sink=sink, access=access, metrics=metrics, topics=topics, watcher=watcher

@@ -101,6 +101,7 @@ class LatencyWindow(Collector):
         self._recent: deque[float] = deque(maxlen=size)
         self._count = 0
         self._sum = 0.0
+        self._quantiles: dict[str, float] | None = None  # of the window as it is now
         self._lock = threading.Lock()
 
     def observe(self, values: Iterable[float]) -> None:
@@ -109,12 +110,20 @@ class LatencyWindow(Collector):
                 self._recent.append(value)
                 self._count += 1
                 self._sum += value
+            self._quantiles = None
 
     def quantiles(self) -> dict[str, float]:
-        """p50, p90 and p99 of the window, in seconds."""
+        """p50, p90 and p99 of the window, in seconds (sorted once per change, not per ask:
+        every read of the registry collects this)."""
         with self._lock:
-            recent = list(self._recent)
-        return quantiles(recent)
+            if self._quantiles is not None:
+                return dict(self._quantiles)
+            recent, count = list(self._recent), self._count
+        found = quantiles(recent)
+        with self._lock:
+            if self._count == count:  # nothing observed meanwhile
+                self._quantiles = found
+        return dict(found)
 
     def collect(self) -> Iterator[Metric]:
         metric = Metric(self.name, self.documentation, "summary")

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,6 +97,37 @@ def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:
 
 
 # --- serving it cheaply --------------------------------------------------------------------
+
+
+#: How long a rendered ``/status`` or ``/metrics`` body is served again, in seconds.
+RENDER_SECONDS = 0.25
+
+
+class RenderedOnce:
+    """A response body rendered at most once every ``seconds``, however many ask for it.
+
+    Rendering the worker's counters walks the whole Prometheus registry (and the latency
+    window's quantiles); 200 requests at once must cost one rendering, not 200, or asking
+    slows ingestion. Called from the event loop only (no lock).
+    """
+
+    def __init__(
+        self,
+        render: Callable[[], bytes],
+        seconds: float = RENDER_SECONDS,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._render, self._seconds, self._now = render, seconds, monotonic
+        self._body: bytes | None = None
+        self._rendered_at = 0.0
+
+    def body(self) -> bytes:
+        """The last body if it is younger than ``seconds``, else a new one."""
+        now = self._now()
+        if self._body is None or now - self._rendered_at >= self._seconds:
+            self._body, self._rendered_at = self._render(), now
+        return self._body
 
 
 class StatusCache:

@@ -11,8 +11,9 @@ group while the pattern matched nothing is never assigned the topics that appear
 Tansu at least.) Each tick it polls what arrived, runs it through the worker's own transform
 (which says ``unknown_partner``, ``kind_not_mandated`` or why the message is not even an event)
 and sink (dead-letter table, then topic), and commits the offsets under its group only after
-both are durable. Two workers both dead-letter such a message: the table keeps one row per
-(topic, partition, offset); the topic may carry it twice.
+both are durable. It runs on the group's leader only, so with several workers a message is
+dead-lettered once; around a change of leader two watchers may both take it, and then the
+table still keeps one row per (topic, partition, offset) while the topic may carry it twice.
 """
 
 from __future__ import annotations

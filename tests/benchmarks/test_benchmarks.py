@@ -69,6 +69,18 @@ def test_pipeline_benchmark_prints_its_figures() -> None:
     row(out, "two workers wrote")  # the split of the two-worker run is shown
 
 
+def test_status_load_benchmark_prints_its_figures() -> None:
+    out = run("status_load.py", "--quick", timeout=120)
+    quiet = number(row(out, "hub worker, quiet (events/s)").split()[-1])
+    asked = number(row(out, "hub worker, asked (events/s)").split()[-1])
+    assert quiet > 0
+    assert asked > 0
+    assert number(row(out, "rate asked / quiet").split()[4]) > 0
+    answered = number(row(out, "/status requests answered").split()[-1])
+    assert answered >= 200  # at least one whole wave was asked and answered
+    row(out, "answer p50 / p99 (s)")
+
+
 def test_producer_benchmark_prints_its_figures() -> None:
     # producer.py has no --quick flag; a small --events and one round are its quick form.
     out = run("producer.py", "--events", "2000", "--rounds", "1", timeout=60)

@@ -7,8 +7,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import faust
+import faust.web.drivers
 from pydantic import SecretStr
 
+import streams.web
 from broker.settings import TIMINGS, KafkaSettings
 from schemas.refdata import partners
 from streams.app import APP_ID, faust_options, meta_of, partner_topics
@@ -69,6 +71,10 @@ def test_faust_accepts_the_options_as_its_own_settings(tmp_path: Path) -> None:
     assert conf.consumer_auto_offset_reset == "earliest"
     assert conf.web_port == 7071
     assert str(conf.store) == "memory:"
+    # The web driver is the hub's (a listen backlog for bursts), found through Faust's
+    # entry point group as installed from pyproject.toml.
+    assert faust.web.drivers.by_url(conf.web) is streams.web.Web
+    assert streams.web.BACKLOG >= 200
 
 
 def test_the_agent_reads_every_partner_topic_of_the_registry_once() -> None:

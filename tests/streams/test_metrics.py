@@ -146,3 +146,17 @@ def test_quantiles_are_nearest_rank_over_the_window_only() -> None:
         "x_seconds_sum": 106.0,
     }
     assert LATENCY_WINDOW == 20_000
+
+
+def test_latency_quantiles_follow_every_new_observation() -> None:
+    # The quantiles are sorted once per change (every registry read collects them); a read
+    # after new observations must still see them.
+    window = LatencyWindow("x_seconds", "x", size=5)
+    window.observe([1.0, 2.0, 3.0])
+    first = window.quantiles()
+    first["p50"] = -1.0  # a caller's copy: changing it changes nothing inside
+    assert window.quantiles() == {"p50": 2.0, "p90": 3.0, "p99": 3.0}
+
+    window.observe([10.0, 10.0, 10.0])
+
+    assert window.quantiles() == {"p50": 10.0, "p90": 10.0, "p99": 10.0}

@@ -13,7 +13,7 @@ import pytest
 
 from broker.topics import sync_topics
 from producers.simulator import SimulationSpec, publish, simulate
-from streams.status import host_of
+from streams.status import RenderedOnce, host_of
 from tests.support import hub_settings, run_cli, start_worker, status, stop_worker, wait_until
 
 #: What one /status request may take while the worker ingests.
@@ -95,3 +95,24 @@ def test_two_hundred_concurrent_status_requests_while_ingesting(
     assert pages == [404, 404, 404]
     assert cached["measured_at"] is not None
     assert "facts" in cached["warehouse"]["tables"]
+
+
+def test_a_rendered_body_serves_every_request_within_its_period() -> None:
+    clock = [100.0]
+    renders: list[float] = []
+
+    def render() -> bytes:
+        renders.append(clock[0])
+        return f"body {len(renders)}".encode()
+
+    body = RenderedOnce(render, seconds=0.25, monotonic=lambda: clock[0])
+    answers = [body.body() for _ in range(200)]  # 200 requests at once: one rendering
+    clock[0] += 0.2
+    still = body.body()
+    clock[0] += 0.05
+    fresh = body.body()
+
+    assert answers == [b"body 1"] * 200
+    assert still == b"body 1"
+    assert fresh == b"body 2"
+    assert renders == [100.0, 100.25]

@@ -17,7 +17,7 @@ from typing import Any
 from rollups.model import DECIMAL_MEASURES, INT_MEASURES, KEY, RollupRow
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
-from warehouse.facts import WINNER_ORDER, latest_revisions_sql
+from warehouse.winners import of_candidates, winners_sql
 
 #: The winner's fields a roll-up row needs.
 ROW_FIELDS: tuple[str, ...] = (
@@ -43,14 +43,11 @@ ROW_FIELDS: tuple[str, ...] = (
 SCALE = 6
 
 _IN_RANGE = "{column} >= {{start:Date}} AND {column} < {{end:Date}}"
-_CANDIDATES = "SELECT DISTINCT partner_id, event_id FROM facts WHERE " + _IN_RANGE.format(
-    column="occurred_on"
-)
 
 
 def rows_sql() -> str:
-    """Totals per :data:`KEY` of the active winners whose day is in ``[{start}, {end})``."""
-    latest = latest_revisions_sql(f"(partner_id, event_id) IN ({_CANDIDATES})", ROW_FIELDS)
+    """Totals per :data:`KEY` of the active winners whose day is in ``[{start}, {end})``
+    (:func:`warehouse.winners.winners_sql`: the range's events, not the history's)."""
     key = ", ".join(KEY)
     sums = [f"sum({c}) AS total_{c}" for c in (*CELLS, *INT_MEASURES)]
     # toString gives a float's shortest decimal form (128.7, not 128.69999...), read exactly.
@@ -58,8 +55,7 @@ def rows_sql() -> str:
     return (
         f"SELECT {key}, count() AS total_events, {', '.join(sums)},"
         " arraySort(arrayFilter(u -> u != '', groupUniqArray(unit))) AS total_units"
-        f" FROM ({latest})"
-        f" WHERE status = 'active' AND {_IN_RANGE.format(column='day')}"
+        f" FROM ({winners_sql(ROW_FIELDS)})"
         f" GROUP BY {key} ORDER BY {key}"
     )
 
@@ -77,38 +73,44 @@ def aggregates_sql() -> str:
 
 
 def arrivals_sql() -> str:
-    """How many fact revisions touch the month's candidates, and when the last arrived."""
+    """How many fact revisions touch the month's candidates (each counted once, however often
+    it was written), and when the last arrived."""
     return (
-        "SELECT count() AS revisions, max(ingested_at) AS last_ingested_at FROM facts"
-        f" WHERE (partner_id, event_id) IN ({_CANDIDATES})"
+        "SELECT uniqExact(partner_id, event_id, revision) AS revisions,"
+        f" max(ingested_at) AS last_ingested_at FROM fact_revisions WHERE {of_candidates()}"
     )
 
 
 def timeliness_sql() -> str:
     """Per partner: the month's active events, and those first reported before ``{deadline}``
     (an event's report time is its earliest revision's ``reported_at``)."""
+    winners = winners_sql((), also=("min(reported_at) AS first_reported_at",))
     return (
         "SELECT partner_id, count() AS events,"
-        " countIf(first_reported < {deadline:DateTime64(3, 'UTC')}) AS timely FROM ("
-        " SELECT partner_id, event_id,"
-        f" argMax(tuple(status, occurred_on), {WINNER_ORDER}) AS w,"
-        " min(reported_at) AS first_reported"
-        f" FROM facts WHERE (partner_id, event_id) IN ({_CANDIDATES})"
-        " GROUP BY partner_id, event_id)"
-        " WHERE tupleElement(w, 1) = 'active'"
-        " AND tupleElement(w, 2) >= {start:Date} AND tupleElement(w, 2) < {end:Date}"
-        " GROUP BY partner_id ORDER BY partner_id"
+        " countIf(first_reported_at < {deadline:DateTime64(3, 'UTC')}) AS timely"
+        f" FROM ({winners}) GROUP BY partner_id ORDER BY partner_id"
     )
 
 
 def accepted_sql() -> str:
-    """Per partner: distinct accepted revisions about the month (their day) or received in it."""
+    """Per partner: distinct accepted revisions about the month (their day) or received in it.
+
+    Those about the month are the candidates' revisions in it; those received in it are
+    found by their arrival time, which no table is ordered by: that part reads the arrival
+    time of every revision (one narrow column), and the rest of the rows it finds.
+    """
+    about = (
+        "SELECT partner_id, event_id, revision FROM fact_revisions"
+        f" WHERE {of_candidates()} AND {_IN_RANGE.format(column='occurred_on')}"
+    )
+    received = (
+        "SELECT partner_id, event_id, revision FROM fact_revisions"
+        " WHERE ingested_at >= {start_at:DateTime64(3, 'UTC')}"
+        " AND ingested_at < {end_at:DateTime64(3, 'UTC')}"
+    )
     return (
         "SELECT partner_id, count() AS n FROM ("
-        " SELECT DISTINCT partner_id, event_id, revision FROM facts"
-        f" WHERE ({_IN_RANGE.format(column='occurred_on')})"
-        " OR (ingested_at >= {start_at:DateTime64(3, 'UTC')}"
-        " AND ingested_at < {end_at:DateTime64(3, 'UTC')}))"
+        f" SELECT DISTINCT partner_id, event_id, revision FROM ({about} UNION ALL {received}))"
         " GROUP BY partner_id ORDER BY partner_id"
     )
 

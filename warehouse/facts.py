@@ -139,12 +139,16 @@ def rows_of(param: str, structure: str) -> str:
 
 
 def latest_revisions_sql(
-    where: str = "1", fields: Sequence[str] = WINNER_FIELDS, table: str = "facts"
+    where: str = "1",
+    fields: Sequence[str] = WINNER_FIELDS,
+    table: str = "facts",
+    also: Sequence[str] = (),
 ) -> str:
     """One row per ``(partner_id, event_id)`` among rows of ``table`` (``facts`` or its narrow
     copy ``fact_revisions``) matching ``where``: ``fields`` of its winning row
-    (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus ``last_ingested_at`` over
-    all its revisions.
+    (:data:`WINNER_ORDER`; ``occurred_on`` is named ``day``), plus ``last_ingested_at`` and
+    the aggregates in ``also`` (``"min(reported_at) AS first_reported_at"``) over all its
+    revisions.
 
     Ask only for the fields you need: the winner is carried as one tuple, and its width is
     most of the cost.
@@ -153,11 +157,13 @@ def latest_revisions_sql(
         f"tupleElement(w, {i}) AS {'day' if name == 'occurred_on' else name}"
         for i, name in enumerate(fields, start=1)
     )
+    extra = "".join(f", {a}" for a in also)
+    names = "".join(f", {a.rsplit(' AS ', 1)[-1]}" for a in also)
     return (
-        f"SELECT partner_id, event_id, {unpack}, last_ingested_at FROM ("
+        f"SELECT partner_id, event_id, {unpack}, last_ingested_at{names} FROM ("
         f" SELECT partner_id, event_id,"
         f" argMax(tuple({', '.join(fields)}), {WINNER_ORDER}) AS w,"
-        f" max(ingested_at) AS last_ingested_at"
+        f" max(ingested_at) AS last_ingested_at{extra}"
         f" FROM {table} WHERE {where} GROUP BY partner_id, event_id)"
     )
 

@@ -10,7 +10,9 @@ month. Both cost what the month holds, not what the history holds.
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
 refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
 records each check in ``reconciliations``. A month changed while it is being checked is
-checked again next time (its mark is newer than the one recorded).
+checked again next time (its mark is newer than the one recorded). :func:`reconcile_changed`
+adds the standing of every month checked before: what the demo and ``partnerhub warehouse
+totals`` report.
 """
 
 from __future__ import annotations
@@ -23,37 +25,25 @@ from typing import Any
 
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
-from warehouse.facts import columnar, latest_revisions_sql, monthly_sql, renamed
+from warehouse.facts import columnar, monthly_sql, renamed
 from warehouse.tables import RECONCILIATION_COLUMNS
+from warehouse.winners import IN_RANGE, month_range, winners_sql
 
 #: The winner's fields a monthly total needs.
-_FIELDS = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
-_IN_MONTH = "day >= {first:Date} AND day < {after:Date}"
-
-
-def _bounds(month: date) -> dict[str, date]:
-    first = month.replace(day=1)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return {"first": first, "after": after}
+_FIELDS = ("kind", "region", "population_type", *CELLS)
 
 
 def month_from_aggregates(wh: Warehouse, month: date) -> list[dict[str, Any]]:
     """The month's rows of :func:`warehouse.facts.totals_by_month`."""
-    source = f"daily_aggregates FINAL WHERE {_IN_MONTH}"
-    return renamed(wh.query(monthly_sql(source, "sum(events)"), _bounds(month)))
+    source = f"daily_aggregates FINAL WHERE {IN_RANGE}"
+    return renamed(wh.query(monthly_sql(source, "sum(events)"), month_range(month)))
 
 
 def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
-    """The month's rows of :func:`warehouse.facts.totals_from_facts`, from the lookup tables."""
-    candidates = (
-        "SELECT DISTINCT partner_id, event_id FROM fact_keys"
-        " WHERE occurred_on >= {first:Date} AND occurred_on < {after:Date}"
-    )
-    latest = latest_revisions_sql(
-        f"(partner_id, event_id) IN ({candidates})", _FIELDS, table="fact_revisions"
-    )
-    source = f"({latest}) WHERE status = 'active' AND {_IN_MONTH}"
-    return renamed(wh.query(monthly_sql(source, "count()"), _bounds(month)))
+    """The month's rows of :func:`warehouse.facts.totals_from_facts`, from the month's
+    winners (:func:`warehouse.winners.winners_sql`)."""
+    source = f"({winners_sql(_FIELDS)})"
+    return renamed(wh.query(monthly_sql(source, "count()"), month_range(month)))
 
 
 @dataclass(frozen=True)
@@ -128,6 +118,29 @@ def reconcile(wh: Warehouse, months: Iterable[date] | None = None) -> list[Month
         ]
         wh.insert("reconciliations", columnar("reconciliations", RECONCILIATION_COLUMNS, rows))
     return checks
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the reconciliation stands after the changed months were checked: those checks,
+    and every checked month whose latest check found differences."""
+
+    checked: tuple[MonthCheck, ...]
+    months: int
+    differing: tuple[date, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.differing
+
+
+def reconcile_changed(wh: Warehouse) -> Standing:
+    """Check the months changed since their last check (:func:`reconcile`), then read every
+    month's latest check: the whole history's answer at the cost of the changed months."""
+    checked = tuple(reconcile(wh))
+    rows = wh.query("SELECT month, differing FROM reconciliations FINAL ORDER BY month")
+    differing = tuple(row["month"] for row in rows if row["differing"])
+    return Standing(checked, len(rows), differing)
 
 
 def months_held(wh: Warehouse) -> list[date]:

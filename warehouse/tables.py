@@ -101,7 +101,10 @@ FACT_REVISION_COLUMNS: tuple[str, ...] = (
     "origin",
     "indicator",
     *CELLS,
-    *MEASURES,
+    # The unit beside the quantity, as in facts (0019: roll-ups list the units reported).
+    *MEASURES[:1],
+    "unit",
+    *MEASURES[1:],
 )
 
 #: ``fact_keys``: one row per (aggregate key, event), indexed by day and key hash (the day is

@@ -5,7 +5,10 @@ For a month, :func:`month_from_aggregates` reads the month's range of ``daily_ag
 (ordered by day) and :func:`month_from_facts` recomputes the same totals from the facts: the
 events with any revision in the month (``fact_keys``, ordered by day), the winner of each
 among all its revisions (``fact_revisions``, by event), kept when it is active and in the
-month. Both cost what the month holds, not what the history holds.
+month. Both cost what the month holds, not what the history holds. The dashboards' month
+grain is checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``) must
+equal :func:`month_summed_daily` (the month's daily aggregates summed per month key, SGBV
+left out, as the month grain holds it).
 
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
 refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
@@ -24,7 +27,8 @@ from typing import Any
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.facts import columnar, latest_revisions_sql, monthly_sql, renamed
-from warehouse.tables import RECONCILIATION_COLUMNS
+from warehouse.monthly import SGBV
+from warehouse.tables import MEASURES, MONTH_KEY, RECONCILIATION_COLUMNS
 
 #: The winner's fields a monthly total needs.
 _FIELDS = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
@@ -56,14 +60,43 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()"), _bounds(month)))
 
 
+def _month_grain_sql(source: str, month: str) -> str:
+    """SQL: per month key of ``source``, every total (measures rounded to 6 decimals: floats
+    summed in another order may differ in their last bits); all-zero keys left out."""
+    values = ("events", *CELLS, *MEASURES)
+    sums = ", ".join(f"round(sum({c}), 6) AS total_{c}" for c in values)
+    nonzero = " OR ".join(f"total_{c} != 0" for c in values)
+    rest = ", ".join(MONTH_KEY[1:])
+    return (
+        f"SELECT {month} AS month_start, {rest}, {sums} FROM {source}"
+        f" GROUP BY month_start, {rest} HAVING {nonzero} ORDER BY month_start, {rest}"
+    )
+
+
+def month_from_monthly(wh: Warehouse, month: date) -> list[dict[str, Any]]:
+    """The month's rows of ``monthly_aggregates``, every total per month key."""
+    source = "monthly_aggregates FINAL WHERE month = {first:Date}"
+    return wh.query(_month_grain_sql(source, "month"), _bounds(month))
+
+
+def month_summed_daily(wh: Warehouse, month: date) -> list[dict[str, Any]]:
+    """What :func:`month_from_monthly` must return: the month's daily aggregates summed per
+    month key, SGBV left out."""
+    source = f"daily_aggregates FINAL WHERE {_IN_MONTH} AND kind != '{SGBV}'"
+    return wh.query(_month_grain_sql(source, "toStartOfMonth(day)"), _bounds(month))
+
+
 @dataclass(frozen=True)
 class MonthCheck:
-    """One month reconciled: how many totals rows, how many differ, how long it took."""
+    """One month reconciled: how many totals rows, how many differ (aggregates against facts,
+    plus the month grain against the daily aggregates: ``monthly_differing``), how long it
+    took."""
 
     month: date
     totals: int
     differing: int
     seconds: float
+    monthly_differing: int = 0
 
     @property
     def ok(self) -> bool:
@@ -78,12 +111,15 @@ def differing_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> 
 
 
 def check_month(wh: Warehouse, month: date) -> MonthCheck:
-    """Compare one month's aggregates with its facts."""
+    """Compare one month's aggregates with its facts, and its month grain with its daily
+    aggregates."""
     started = time.perf_counter()
     aggregates = month_from_aggregates(wh, month)
     facts = month_from_facts(wh, month)
+    monthly = differing_rows(month_from_monthly(wh, month), month_summed_daily(wh, month))
+    differing = differing_rows(aggregates, facts) + monthly
     return MonthCheck(
-        month, len(aggregates), differing_rows(aggregates, facts), time.perf_counter() - started
+        month, len(aggregates), differing, time.perf_counter() - started, monthly_differing=monthly
     )
 
 

@@ -1,0 +1,78 @@
+"""The month grain the dashboards read: ``monthly_aggregates``, the daily aggregates summed per
+month key (:data:`warehouse.tables.MONTH_KEY`), SGBV left out.
+
+It is maintained by the same bounded refresh as the daily aggregates, never by deltas: the
+daily rows a batch rewrote are copied to ``month_days`` (the daily rows ordered by a hash of
+their month key), and the month row of each touched month key is recomputed from all of its
+daily rows there (at most 31, one short range). A retried batch, a duplicate, a correction
+arriving out of order or two writers racing give what a recomputation from the daily
+aggregates gives, as they do for the daily rows themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from schemas.vocabulary import CELLS
+from warehouse.client import Warehouse
+from warehouse.rowsets import rows_of, tsv
+from warehouse.tables import AGGREGATE_KEY, MEASURES, MONTH_DAY_COLUMNS, MONTH_KEY, MONTHLY_COLUMNS
+
+#: SGBV rows never reach the month grain: its figures leave only through the disclosure
+#: engine (docs/sgbv.md), so the dashboards' table cannot hold them.
+SGBV = "sgbv"
+MONTH_KEY_STRUCTURE = "month Date, " + ", ".join(f"{k} String" for k in MONTH_KEY[1:])
+
+
+def month_hash_sql(month: str) -> str:
+    """SQL: the hash ``month_days.month_hash`` holds for a month key (``month`` the SQL of its
+    first day), hashed as text as the column's ``MATERIALIZED`` expression does."""
+    return (
+        "cityHash64("
+        + ", ".join(f"toString({month if k == 'month' else k})" for k in MONTH_KEY)
+        + ")"
+    )
+
+
+def refresh_monthly_sql() -> str:
+    """``INSERT ... SELECT`` rewriting the month rows of the month keys in ``{groups}`` (TSV of
+    :data:`MONTH_KEY_STRUCTURE`) as sums of their daily rows in ``month_days FINAL``."""
+    key = ", ".join(MONTH_KEY)
+    rest = ", ".join(MONTH_KEY[1:])
+    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+    groups = rows_of("groups", MONTH_KEY_STRUCTURE)
+    return (
+        f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6)"
+        " FROM month_days FINAL"
+        f" WHERE month_hash IN (SELECT {month_hash_sql('month')} FROM {groups})"
+        f" GROUP BY {key}"
+    )
+
+
+def open_rows(columns: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """The daily rows (columns of ``AGGREGATE_COLUMNS``) that are not SGBV."""
+    keep = [i for i, kind in enumerate(columns["kind"]) if kind != SGBV]
+    return {name: [columns[name][i] for i in keep] for name in MONTH_DAY_COLUMNS}
+
+
+def month_groups(columns: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The distinct month keys of daily rows given as columns, sorted."""
+    days = columns["day"]
+    rest = [columns[k] for k in AGGREGATE_KEY[1:]]
+    groups = {(day.replace(day=1), *(c[i] for c in rest)) for i, day in enumerate(days)}
+    return sorted(groups)
+
+
+def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
+    """Copy the daily rows a refresh just wrote (``daily``: columns of ``AGGREGATE_COLUMNS``)
+    to ``month_days`` and recompute the month rows of their month keys; SGBV rows are left
+    out. Return how many month keys were rewritten."""
+    rows = open_rows(daily)
+    if not rows["day"]:
+        return 0
+    wh.insert("month_days", rows)
+    groups = month_groups(rows)
+    wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
+    return len(groups)

@@ -24,6 +24,7 @@ from schemas.vocabulary import CELLS, PopulationType
 from warehouse.bench import CASE_KINDS, INDICATORS, SESSION_KINDS
 from warehouse.client import Warehouse, quote_identifier
 from warehouse.migrate import migrate
+from warehouse.monthly import derive_monthly
 from warehouse.tables import AGGREGATE_KEY, MEASURES
 
 YEAR = 2006
@@ -107,6 +108,7 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
         f"INSERT INTO daily_aggregates SELECT {key}, count(), {sums}, now64(6) FROM facts"
         f" WHERE status = 'active' GROUP BY {key}"
     )
+    derive_monthly(wh)
     wh.command(
         "INSERT INTO partner_activity SELECT partner_id, kind, count(), max(occurred_on),"
         " max(reported_at), max(ingested_at), now64(6) FROM facts GROUP BY partner_id, kind"
@@ -114,7 +116,7 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     rows = wh.query(
         "SELECT table, sum(rows) AS n FROM system.parts WHERE active"
         " AND database = currentDatabase() AND table IN ('facts', 'daily_aggregates',"
-        " 'partner_activity') GROUP BY table"
+        " 'monthly_aggregates', 'partner_activity') GROUP BY table"
     )
     return {r["table"]: int(r["n"]) for r in rows}
 

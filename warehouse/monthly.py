@@ -76,3 +76,24 @@ def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     groups = month_groups(rows)
     wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
     return len(groups)
+
+
+def derive_monthly_sql() -> list[str]:
+    """The statements that fill ``month_days`` and ``monthly_aggregates`` from the whole of
+    ``daily_aggregates`` (what the migration does once; the benchmarks' bulk years use it)."""
+    daily = ", ".join(MONTH_DAY_COLUMNS)
+    rest = ", ".join(MONTH_KEY[1:])
+    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+    source = f"daily_aggregates FINAL WHERE kind != '{SGBV}'"
+    return [
+        f"INSERT INTO month_days ({daily}) SELECT {daily} FROM {source}",
+        f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6) FROM {source}"
+        f" GROUP BY month, {rest}",
+    ]
+
+
+def derive_monthly(wh: Warehouse) -> None:
+    """Fill the month grain from the daily aggregates in bulk (:func:`derive_monthly_sql`)."""
+    for sql in derive_monthly_sql():
+        wh.command(sql)

@@ -18,6 +18,7 @@ checked again next time (its mark is newer than the one recorded).
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -60,30 +61,63 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()"), _bounds(month)))
 
 
-def _month_grain_sql(source: str, month: str) -> str:
-    """SQL: per month key of ``source``, every total (measures rounded to 6 decimals: floats
-    summed in another order may differ in their last bits); all-zero keys left out."""
+#: Where a month-grain total stops and its key ends, in a row of :func:`_month_grain_sql`.
+_GRAIN_KEY = ("month_start", *MONTH_KEY[1:])
+
+
+def _month_grain_sql(source: str, month: str, where: str = "1") -> str:
+    """SQL: per month key of ``source`` rows matching ``where``, every total; all-zero keys
+    left out."""
     values = ("events", *CELLS, *MEASURES)
-    sums = ", ".join(f"round(sum({c}), 6) AS total_{c}" for c in values)
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in values)
     nonzero = " OR ".join(f"total_{c} != 0" for c in values)
-    rest = ", ".join(MONTH_KEY[1:])
+    key = ", ".join(_GRAIN_KEY)
     return (
-        f"SELECT {month} AS month_start, {rest}, {sums} FROM {source}"
-        f" GROUP BY month_start, {rest} HAVING {nonzero} ORDER BY month_start, {rest}"
+        f"SELECT {month} AS month_start, {', '.join(MONTH_KEY[1:])}, {sums}"
+        f" FROM {source} WHERE {where} GROUP BY {key} HAVING {nonzero} ORDER BY {key}"
     )
 
 
-def month_from_monthly(wh: Warehouse, month: date) -> list[dict[str, Any]]:
-    """The month's rows of ``monthly_aggregates``, every total per month key."""
-    source = "monthly_aggregates FINAL WHERE month = {first:Date}"
-    return wh.query(_month_grain_sql(source, "month"), _bounds(month))
+def month_from_monthly(wh: Warehouse, month: date | None = None) -> list[dict[str, Any]]:
+    """The month's rows of ``monthly_aggregates`` (every month's without ``month``), every
+    total per month key."""
+    where = "1" if month is None else "month = {first:Date}"
+    sql = _month_grain_sql("monthly_aggregates FINAL", "month", where)
+    return wh.query(sql, None if month is None else _bounds(month))
 
 
-def month_summed_daily(wh: Warehouse, month: date) -> list[dict[str, Any]]:
-    """What :func:`month_from_monthly` must return: the month's daily aggregates summed per
-    month key, SGBV left out."""
-    source = f"daily_aggregates FINAL WHERE {_IN_MONTH} AND kind != '{SGBV}'"
-    return wh.query(_month_grain_sql(source, "toStartOfMonth(day)"), _bounds(month))
+def month_summed_daily(wh: Warehouse, month: date | None = None) -> list[dict[str, Any]]:
+    """What :func:`month_from_monthly` must return: the daily aggregates summed per month
+    key, SGBV left out."""
+    where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {_IN_MONTH}")
+    sql = _month_grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", where)
+    return wh.query(sql, None if month is None else _bounds(month))
+
+
+def _same_totals(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal totals; floats within 1e-9 relative (the same values summed in another order
+    may differ in their last bits)."""
+    return a.keys() == b.keys() and all(
+        math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
+        if isinstance(a[k], float)
+        else a[k] == b[k]
+        for k in a
+    )
+
+
+def differing_grain_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> int:
+    """Month-grain rows in one list and not in the other (both ways), as
+    :func:`differing_rows` counts them, floats compared by :func:`_same_totals`."""
+    left = {tuple(r[k] for k in _GRAIN_KEY): r for r in a}
+    right = {tuple(r[k] for k in _GRAIN_KEY): r for r in b}
+    alone = len(left.keys() ^ right.keys())
+    changed = sum(1 for k in left.keys() & right.keys() if not _same_totals(left[k], right[k]))
+    return alone + 2 * changed
+
+
+def month_grain_differing(wh: Warehouse) -> int:
+    """The whole month grain against the whole of the daily aggregates: differing rows."""
+    return differing_grain_rows(month_from_monthly(wh), month_summed_daily(wh))
 
 
 @dataclass(frozen=True)
@@ -116,7 +150,7 @@ def check_month(wh: Warehouse, month: date) -> MonthCheck:
     started = time.perf_counter()
     aggregates = month_from_aggregates(wh, month)
     facts = month_from_facts(wh, month)
-    monthly = differing_rows(month_from_monthly(wh, month), month_summed_daily(wh, month))
+    monthly = differing_grain_rows(month_from_monthly(wh, month), month_summed_daily(wh, month))
     differing = differing_rows(aggregates, facts) + monthly
     return MonthCheck(
         month, len(aggregates), differing, time.perf_counter() - started, monthly_differing=monthly

@@ -6,9 +6,9 @@ For a month, :func:`month_from_aggregates` reads the month's range of ``daily_ag
 events with any revision in the month (``fact_keys``, ordered by day), the winner of each
 among all its revisions (``fact_revisions``, by event), kept when it is active and in the
 month. Both cost what the month holds, not what the history holds. The dashboards' month
-grain is checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``) must
-equal :func:`month_summed_daily` (the month's daily aggregates summed per month key, SGBV
-left out, as the month grain holds it).
+grains are checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``,
+``monthly_totals``) must equal :func:`month_summed_daily` (the month's daily aggregates summed
+per the grain's key, SGBV left out, as the grains hold them).
 
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
 refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
@@ -29,7 +29,7 @@ from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.facts import columnar, latest_revisions_sql, monthly_sql, renamed
 from warehouse.monthly import SGBV
-from warehouse.tables import MEASURES, MONTH_KEY, RECONCILIATION_COLUMNS
+from warehouse.tables import MEASURES, MONTH_KEY, RECONCILIATION_COLUMNS, TOTALS_KEY
 
 #: The winner's fields a monthly total needs.
 _FIELDS = ("status", "occurred_on", "kind", "region", "population_type", *CELLS)
@@ -61,36 +61,43 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()"), _bounds(month)))
 
 
-#: Where a month-grain total stops and its key ends, in a row of :func:`_month_grain_sql`.
-_GRAIN_KEY = ("month_start", *MONTH_KEY[1:])
+#: The columns of each month grain's key besides the month, by table.
+GRAINS: dict[str, tuple[str, ...]] = {
+    "monthly_aggregates": MONTH_KEY[1:],
+    "monthly_totals": tuple(k for k in TOTALS_KEY if k != "month"),
+}
 
 
-def _month_grain_sql(source: str, month: str, where: str = "1") -> str:
-    """SQL: per month key of ``source`` rows matching ``where``, every total; all-zero keys
-    left out."""
+def _grain_sql(source: str, month: str, key: Sequence[str], where: str = "1") -> str:
+    """SQL: per ``month`` and ``key`` of ``source`` rows matching ``where``, every total;
+    all-zero groups left out."""
     values = ("events", *CELLS, *MEASURES)
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in values)
     nonzero = " OR ".join(f"total_{c} != 0" for c in values)
-    key = ", ".join(_GRAIN_KEY)
+    group = ", ".join(("month_start", *key))
     return (
-        f"SELECT {month} AS month_start, {', '.join(MONTH_KEY[1:])}, {sums}"
-        f" FROM {source} WHERE {where} GROUP BY {key} HAVING {nonzero} ORDER BY {key}"
+        f"SELECT {month} AS month_start, {', '.join(key)}, {sums}"
+        f" FROM {source} WHERE {where} GROUP BY {group} HAVING {nonzero} ORDER BY {group}"
     )
 
 
-def month_from_monthly(wh: Warehouse, month: date | None = None) -> list[dict[str, Any]]:
-    """The month's rows of ``monthly_aggregates`` (every month's without ``month``), every
-    total per month key."""
+def month_from_monthly(
+    wh: Warehouse, month: date | None = None, table: str = "monthly_aggregates"
+) -> list[dict[str, Any]]:
+    """The month's rows of a month grain (``table``, a key of :data:`GRAINS`; every month's
+    without ``month``), every total per key."""
     where = "1" if month is None else "month = {first:Date}"
-    sql = _month_grain_sql("monthly_aggregates FINAL", "month", where)
+    sql = _grain_sql(f"{table} FINAL", "month", GRAINS[table], where)
     return wh.query(sql, None if month is None else _bounds(month))
 
 
-def month_summed_daily(wh: Warehouse, month: date | None = None) -> list[dict[str, Any]]:
-    """What :func:`month_from_monthly` must return: the daily aggregates summed per month
-    key, SGBV left out."""
+def month_summed_daily(
+    wh: Warehouse, month: date | None = None, table: str = "monthly_aggregates"
+) -> list[dict[str, Any]]:
+    """What :func:`month_from_monthly` must return for ``table``: the daily aggregates
+    summed per its key, SGBV left out."""
     where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {_IN_MONTH}")
-    sql = _month_grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", where)
+    sql = _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where)
     return wh.query(sql, None if month is None else _bounds(month))
 
 
@@ -105,19 +112,33 @@ def _same_totals(a: dict[str, Any], b: dict[str, Any]) -> bool:
     )
 
 
-def differing_grain_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> int:
-    """Month-grain rows in one list and not in the other (both ways), as
-    :func:`differing_rows` counts them, floats compared by :func:`_same_totals`."""
-    left = {tuple(r[k] for k in _GRAIN_KEY): r for r in a}
-    right = {tuple(r[k] for k in _GRAIN_KEY): r for r in b}
+def differing_grain_rows(
+    a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], key: Sequence[str]
+) -> int:
+    """Month-grain rows (grouped by ``month_start`` and ``key``) in one list and not in the
+    other (both ways), as :func:`differing_rows` counts them, floats compared by
+    :func:`_same_totals`."""
+    left = {tuple(r[k] for k in ("month_start", *key)): r for r in a}
+    right = {tuple(r[k] for k in ("month_start", *key)): r for r in b}
     alone = len(left.keys() ^ right.keys())
     changed = sum(1 for k in left.keys() & right.keys() if not _same_totals(left[k], right[k]))
     return alone + 2 * changed
 
 
+def grain_differing(wh: Warehouse, month: date | None = None) -> int:
+    """Rows of every month grain (of ``month``, or all) that differ from the daily
+    aggregates summed the same way."""
+    return sum(
+        differing_grain_rows(
+            month_from_monthly(wh, month, table), month_summed_daily(wh, month, table), key
+        )
+        for table, key in GRAINS.items()
+    )
+
+
 def month_grain_differing(wh: Warehouse) -> int:
-    """The whole month grain against the whole of the daily aggregates: differing rows."""
-    return differing_grain_rows(month_from_monthly(wh), month_summed_daily(wh))
+    """The whole of every month grain against the whole of the daily aggregates."""
+    return grain_differing(wh)
 
 
 @dataclass(frozen=True)
@@ -150,7 +171,7 @@ def check_month(wh: Warehouse, month: date) -> MonthCheck:
     started = time.perf_counter()
     aggregates = month_from_aggregates(wh, month)
     facts = month_from_facts(wh, month)
-    monthly = differing_grain_rows(month_from_monthly(wh, month), month_summed_daily(wh, month))
+    monthly = grain_differing(wh, month)
     differing = differing_rows(aggregates, facts) + monthly
     return MonthCheck(
         month, len(aggregates), differing, time.perf_counter() - started, monthly_differing=monthly

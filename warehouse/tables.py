@@ -170,6 +170,27 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
+#: The key of a monthly total: the month key without the indicator, kind first (the order
+#: of ``monthly_aggregates``, whose prefix it is).
+TOTALS_KEY: tuple[str, ...] = (
+    "kind",
+    "month",
+    "partner_id",
+    "region",
+    "population_type",
+    "origin",
+)
+
+#: ``monthly_totals``: ``monthly_aggregates`` summed per :data:`TOTALS_KEY`, for the panels
+#: that show no indicator; rewritten for the groups each sink batch touched.
+MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
+    *TOTALS_KEY,
+    "events",
+    *CELLS,
+    *MEASURES,
+    "updated_at",
+)
+
 #: ``month_days``: the daily aggregates (no SGBV row) ordered by their month key's hash, the
 #: access path a month row is recomputed through; the columns written (``month_hash`` is
 #: computed).
@@ -273,6 +294,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "reconciliations": RECONCILIATION_COLUMNS,
     "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),
     "monthly_aggregates": MONTHLY_COLUMNS,
+    "monthly_totals": MONTHLY_TOTAL_COLUMNS,
 }
 
 #: The table that records applied migrations (created by ``warehouse.migrate``).

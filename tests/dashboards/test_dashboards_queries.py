@@ -23,7 +23,7 @@ from dashboards.queries import (
     year_context,
 )
 from dashboards.sgbv import UID as SGBV_UID
-from dashboards.sql import AGGREGATES, MONTHS
+from dashboards.sql import AGGREGATES, MONTHS, TOTALS
 from partnerhub.settings import HubSettings
 from producers.simulator import SimulationSpec, simulate
 from rollups.months import month_bounds
@@ -212,7 +212,7 @@ def test_the_row_filters_do_hide_rows(
     overview = next(d for d in DASHBOARDS if d.uid == "partnerhub-overview")
     first = next(iter(panels(overview)))
     everything = run_panel(warehouse, first, PERIOD, variables[overview.uid])
-    hidden = {"daily_aggregates": "0", "monthly_aggregates": "0"}
+    hidden = {"daily_aggregates": "0", "monthly_aggregates": "0", "monthly_totals": "0"}
     none = run_panel(warehouse, first, PERIOD, variables[overview.uid], hidden)
     assert none != everything
 
@@ -230,7 +230,9 @@ DAILY = "daily_aggregates FINAL"
 def _on_daily_rows(panel: Panel) -> Panel:
     """``panel`` with its aggregates read at the day grain only, as before the month grain."""
     queries = [
-        replace(q, sql=q.sql.replace(AGGREGATES, DAILY).replace(MONTHS, DAILY))
+        replace(
+            q, sql=q.sql.replace(AGGREGATES, DAILY).replace(TOTALS, DAILY).replace(MONTHS, DAILY)
+        )
         for q in panel.queries
     ]
     return replace(panel, queries=queries)
@@ -251,7 +253,7 @@ def _aggregate_cases() -> list[Any]:
         pytest.param(d, p, id=f"{d.uid}/{p.title}")
         for d in DASHBOARDS
         for p in panels(d)
-        if any(AGGREGATES in q.sql or MONTHS in q.sql for q in p.queries)
+        if any(source in q.sql for q in p.queries for source in (AGGREGATES, TOTALS, MONTHS))
     ]
 
 
@@ -279,12 +281,16 @@ def test_the_month_grain_changes_no_panel(
 def test_the_comparison_sees_a_month_grain_that_differs(
     warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
 ) -> None:
-    """The comparison above can fail: month rows missing from the grain change a panel."""
-    overview = next(d for d in DASHBOARDS if d.uid == "partnerhub-overview")
-    glance = next(p for p in panels(overview) if p.title == "At a glance")
-    chosen = variables[overview.uid]
-    without_march = run_panel(
-        warehouse, glance, PERIOD, chosen, {"monthly_aggregates": "month != '2006-03-01'"}
-    )
-    daily = run_panel(warehouse, _on_daily_rows(glance), PERIOD, chosen)
-    assert _rounded(without_march) != _rounded(daily)
+    """The comparison above can fail: month rows missing from a grain change a panel."""
+    for uid, title, table in (
+        ("partnerhub-overview", "At a glance", "monthly_totals"),
+        ("partnerhub-assistance", "Assistance at a glance", "monthly_aggregates"),
+    ):
+        dashboard = next(d for d in DASHBOARDS if d.uid == uid)
+        glance = next(p for p in panels(dashboard) if p.title == title)
+        chosen = variables[uid]
+        without_march = run_panel(
+            warehouse, glance, PERIOD, chosen, {table: "month != '2006-03-01'"}
+        )
+        daily = run_panel(warehouse, _on_daily_rows(glance), PERIOD, chosen)
+        assert _rounded(without_march) != _rounded(daily), title

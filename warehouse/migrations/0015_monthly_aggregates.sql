@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS monthly_aggregates
     updated_at DateTime64(6, 'UTC')
 )
 ENGINE = ReplacingMergeTree(updated_at)
-ORDER BY (kind, month, partner_id, region, population_type, origin, indicator);
+ORDER BY (kind, month, partner_id, region, population_type, origin, indicator)
+SETTINGS index_granularity = 128;
 INSERT INTO month_days (day, partner_id, region, kind, population_type, origin, indicator,
     events, female_0_4, female_5_11, female_12_17, female_18_59, female_60_plus, male_0_4,
     male_5_11, male_12_17, male_18_59, male_60_plus, quantity, value_usd, sessions, hours,

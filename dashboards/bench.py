@@ -118,7 +118,7 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     rows = wh.query(
         "SELECT table, sum(rows) AS n FROM system.parts WHERE active"
         " AND database = currentDatabase() AND table IN ('facts', 'daily_aggregates',"
-        " 'monthly_aggregates', 'partner_activity') GROUP BY table"
+        " 'monthly_aggregates', 'monthly_totals', 'partner_activity') GROUP BY table"
     )
     return {r["table"]: int(r["n"]) for r in rows}
 

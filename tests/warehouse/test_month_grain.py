@@ -19,9 +19,9 @@ from schemas.vocabulary import CELLS
 from warehouse.bench import correction, random_fact
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.facts import refresh_aggregates, write_facts
-from warehouse.migrate import migrate
+from warehouse.migrate import load_migrations, migrate
 from warehouse.reconcile import month_grain_differing
-from warehouse.tables import MONTH_KEY
+from warehouse.tables import AGGREGATE_COLUMNS, AGGREGATE_KEY, MEASURES, MONTH_KEY
 
 pytestmark = pytest.mark.clickhouse
 T0 = datetime(2006, 7, 1, tzinfo=UTC)
@@ -130,3 +130,39 @@ def test_sgbv_rows_never_reach_the_month_grain(migrated_warehouse: Warehouse) ->
     sgbv_days = wh.query("SELECT count() AS n FROM month_days WHERE kind = 'sgbv'")[0]["n"]
     assert sgbv_days == 0
     assert month_grain_differing(wh) == 0
+
+
+def test_a_warehouse_migrated_before_the_month_grains_gets_them_filled(
+    any_warehouse: Warehouse,
+) -> None:
+    """0015 and 0016 applied after 0020 (which added a measure to the daily rows, as on a
+    warehouse that already held data) fill both grains from the daily aggregates."""
+    wh = any_warehouse
+    grains = ("0015_monthly_aggregates", "0016_monthly_totals")
+    earlier = [m for m in load_migrations() if m.name not in grains]
+    migrate(wh, earlier)
+    rng = random.Random(5)
+    facts = _facts(rng, 150)
+    for fact in facts:
+        fact["curriculum_sessions"] = 2 if fact["kind"] == "protection_training" else 0
+    _sink_without_grains(wh, facts)
+    assert migrate(wh) == list(grains)
+    assert month_grain_differing(wh) == 0
+    summed = wh.query(
+        "SELECT sum(events) AS events, sum(curriculum_sessions) AS curriculum"
+        " FROM monthly_totals FINAL"
+    )[0]
+    open_facts = [f for f in facts if f["kind"] != "sgbv"]
+    assert summed["events"] == len(open_facts)
+    assert summed["curriculum"] == sum(f["curriculum_sessions"] for f in open_facts)
+
+
+def _sink_without_grains(wh: Warehouse, rows: list[Row]) -> None:
+    """What a sink batch wrote before the month grains existed: facts and daily rows."""
+    write_facts(wh, rows)
+    key = ", ".join("occurred_on" if k == "day" else k for k in AGGREGATE_KEY)
+    sums = ", ".join(f"sum({c})" for c in (*CELLS, *MEASURES))
+    wh.command(
+        f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
+        f" SELECT {key}, count(), {sums}, now64(6) FROM facts GROUP BY {key}"
+    )

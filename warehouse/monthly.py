@@ -110,25 +110,32 @@ def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     return len(groups)
 
 
-def derive_monthly_sql() -> list[str]:
-    """The statements that fill ``month_days`` and ``monthly_aggregates`` from the whole of
-    ``daily_aggregates`` (what the migration does once; the benchmarks' bulk years use it)."""
+def derive_monthly_sql(month: str = "") -> list[str]:
+    """The statements that fill ``month_days``, ``monthly_aggregates`` and ``monthly_totals``
+    from ``daily_aggregates`` (what the migrations do once; the benchmarks' bulk years use
+    it), for the month ``month`` (``YYYY-MM-DD`` of its first day) or, without, every month."""
     daily = ", ".join(MONTH_DAY_COLUMNS)
     rest = ", ".join(MONTH_KEY[1:])
     sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
-    source = f"daily_aggregates FINAL WHERE kind != '{SGBV}'"
+    in_month = f" AND toStartOfMonth(day) = '{month}'" if month else ""
+    source = f"daily_aggregates FINAL WHERE kind != '{SGBV}'{in_month}"
     totals = ", ".join(TOTALS_KEY)
+    month_rows = f" WHERE month = '{month}'" if month else ""
     return [
         f"INSERT INTO month_days ({daily}) SELECT {daily} FROM {source}",
         f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
         f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6) FROM {source}"
         f" GROUP BY month, {rest}",
         f"INSERT INTO monthly_totals ({', '.join(MONTHLY_TOTAL_COLUMNS)})"
-        f" SELECT {totals}, {sums}, now64(6) FROM monthly_aggregates FINAL GROUP BY {totals}",
+        f" SELECT {totals}, {sums}, now64(6) FROM monthly_aggregates FINAL{month_rows}"
+        f" GROUP BY {totals}",
     ]
 
 
 def derive_monthly(wh: Warehouse) -> None:
-    """Fill the month grain from the daily aggregates in bulk (:func:`derive_monthly_sql`)."""
-    for sql in derive_monthly_sql():
-        wh.command(sql)
+    """Fill the month grains from the daily aggregates in bulk, a month at a time (a year of
+    10 M facts at once exceeds the engine's 1 GiB per query)."""
+    rows = wh.query("SELECT DISTINCT toStartOfMonth(day) AS month FROM daily_aggregates")
+    for month in sorted(r["month"] for r in rows):
+        for sql in derive_monthly_sql(month.isoformat()):
+            wh.command(sql)

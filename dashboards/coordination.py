@@ -11,6 +11,7 @@ from dashboards.sql import (
     AGGREGATES,
     NOT_SGBV,
     PEOPLE,
+    TOTALS,
     age_order,
     cell_sums,
     cells_long,
@@ -63,7 +64,7 @@ def overview(ctx: Context) -> Dashboard:
             f"SELECT {sum_people()} AS people, sum(events) AS activities,"
             " uniqExactIf(partner_id, events > 0) AS partners,"
             " uniqExactIf(region, events > 0) AS regions"
-            f" FROM {AGGREGATES} WHERE {f}",
+            f" FROM {TOTALS} WHERE {f}",
             {
                 "people": "People reached",
                 "activities": "Activities reported",
@@ -74,7 +75,7 @@ def overview(ctx: Context) -> Dashboard:
         table(
             "Who does what where (3W)",
             f"SELECT {ctx.partner()} AS partner, {ctx.region()} AS region_name, {kinds},"
-            f" {sum_people()} AS people FROM {AGGREGATES} WHERE {f}"
+            f" {sum_people()} AS people FROM {TOTALS} WHERE {f}"
             " GROUP BY partner_id, region HAVING sum(events) > 0 ORDER BY partner, region_name",
             {
                 "partner": "Partner",
@@ -90,7 +91,7 @@ def overview(ctx: Context) -> Dashboard:
             "People reached by region",
             "SELECT r.code AS region_code, r.name AS region_name, r.latitude AS latitude,"
             " r.longitude AS longitude, t.people AS people"
-            f" FROM (SELECT region, {sum_people()} AS people FROM {AGGREGATES} WHERE {f}"
+            f" FROM (SELECT region, {sum_people()} AS people FROM {TOTALS} WHERE {f}"
             " GROUP BY region) AS t"
             f" INNER JOIN {ctx.regions_table()} AS r ON r.code = t.region"
             " WHERE t.people > 0 ORDER BY people DESC",
@@ -102,7 +103,7 @@ def overview(ctx: Context) -> Dashboard:
         ),
         bars(
             "People reached by population type",
-            f"SELECT population_type, {sum_people()} AS people FROM {AGGREGATES} WHERE {f}"
+            f"SELECT population_type, {sum_people()} AS people FROM {TOTALS} WHERE {f}"
             " GROUP BY population_type HAVING people > 0 ORDER BY people DESC",
             "population_type",
             {"people": "People reached"},
@@ -111,7 +112,7 @@ def overview(ctx: Context) -> Dashboard:
         bars(
             "People reached by country of origin",
             f"SELECT {ctx.origin()} AS origin_name, {sum_people()} AS people"
-            f" FROM {AGGREGATES} WHERE {f} GROUP BY origin HAVING people > 0"
+            f" FROM {TOTALS} WHERE {f} GROUP BY origin HAVING people > 0"
             " ORDER BY people DESC",
             "origin_name",
             {"people": "People reached"},
@@ -121,7 +122,7 @@ def overview(ctx: Context) -> Dashboard:
             "Sex and age (UNHCR brackets)",
             "SELECT age, -sumIf(people, sex = 'female') AS female,"
             " sumIf(people, sex = 'male') AS male"
-            f" FROM ({cells_long(cell_sums(AGGREGATES, f))})"
+            f" FROM ({cells_long(cell_sums(TOTALS, f))})"
             f" GROUP BY age ORDER BY {age_order()} DESC",
             "age",
             {"female": "Female (left)", "male": "Male"},
@@ -134,7 +135,7 @@ def overview(ctx: Context) -> Dashboard:
             "People reached by month and kind",
             "SELECT toStartOfMonth(day) AS time, "
             + ", ".join(f"{sum_people(_kind(k))} AS {k.value}" for k in OPEN_KINDS)
-            + f" FROM {AGGREGATES} WHERE {f} GROUP BY time ORDER BY time",
+            + f" FROM {TOTALS} WHERE {f} GROUP BY time ORDER BY time",
             {k.value: _label(k.value) for k in OPEN_KINDS},
             bars_style=True,
         ),

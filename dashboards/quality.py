@@ -17,9 +17,9 @@ from dashboards.common import Context
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
 from dashboards.sql import (
-    AGGREGATES,
     NOT_SGBV,
     NOT_SGBV_TOPIC,
+    TOTALS,
     in_variable,
     variable_text,
     variable_values,
@@ -74,7 +74,7 @@ def scorecard_sql(ctx: Context) -> str:
     mandates = f"(SELECT partner_id, kind FROM {ctx.mandates_table()} WHERE {NOT_SGBV})"
     months = (
         "SELECT partner_id, uniqExact(kind, toStartOfMonth(day)) AS reported_months"
-        f" FROM {AGGREGATES} WHERE events > 0 AND $__timeFilter(day)"
+        f" FROM {TOTALS} WHERE events > 0 AND $__timeFilter(day)"
         f" AND (partner_id, kind) IN (SELECT partner_id, kind FROM {mandates})"
         " GROUP BY partner_id"
     )

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dashboards.common import Context, aggregate_filter, population_variable
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import by_name, gauges, table, timeseries
-from dashboards.sql import AGGREGATES, PEOPLE, literal, targets_table, variable_text
+from dashboards.sql import AGGREGATES, MONTHS, PEOPLE, literal, targets_table, variable_text
 from schemas.refdata import Target
 from schemas.vocabulary import Kind, Solution, SolutionStage
 
@@ -56,7 +56,7 @@ def progress_sql(ctx: Context, targets: Sequence[Target], kind: Kind) -> str:
     )
     year = f"toUInt16OrZero({variable_text('year')})"
     actual = (
-        f"SELECT kind, indicator, population_type, origin, region, {sums} FROM {AGGREGATES}"
+        f"SELECT kind, indicator, population_type, origin, region, {sums} FROM {MONTHS}"
         f" WHERE kind = {literal(kind.value)} AND toYear(day) = {year}"
         " GROUP BY kind, indicator, population_type, origin, region"
         # One row that counts towards nothing, so the cross join keeps every target.

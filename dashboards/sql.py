@@ -3,9 +3,10 @@ value cannot leave its string literal), reference data inlined as ``VALUES`` tab
 figures are never computed here: the SGBV dashboard reads the disclosure engine's published
 figures (``dashboards.sgbv``).
 
-Panels read the de-duplicated tables only: ``daily_aggregates FINAL``, ``partner_activity
-FINAL``, ``alerts FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns,
-which the dashboard user may not read) and, for pipeline health and timeliness, ``facts``.
+Panels read the de-duplicated tables only: the aggregates (:data:`AGGREGATES`, month rows
+where the period allows, day rows at its edges), ``partner_activity FINAL``, ``alerts
+FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns, which the
+dashboard user may not read) and, for pipeline health and timeliness, ``facts``.
 ``assistance_refs`` is never read. Outside the SGBV dashboard no SGBV row is read
 (:data:`NOT_SGBV`, :data:`NOT_SGBV_TOPIC`: the database enforces the same filters).
 """
@@ -16,14 +17,43 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from schemas.refdata import Partner, Region, Target
 from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex
+from warehouse.tables import AGGREGATE_COLUMNS
 
 #: People reached: the sum of the ten sex/age cells.
 PEOPLE = " + ".join(CELLS)
-#: The daily aggregates, de-duplicated.
-AGGREGATES = "daily_aggregates FINAL"
 #: Rows that are not SGBV: the row filter the dashboard user's ``facts``, ``daily_aggregates``
 #: and ``partner_activity`` carry (``deploy/clickhouse/users.d/partnerhub.xml``).
 NOT_SGBV = "kind != 'sgbv'"
+#: The columns of an aggregate row after its day (or month).
+_VALUES = ", ".join(AGGREGATE_COLUMNS[1:-1])
+#: The same without the indicator (the columns of ``monthly_totals`` but its month).
+_TOTAL_VALUES = ", ".join(c for c in AGGREGATE_COLUMNS[1:-1] if c != "indicator")
+
+
+def in_period(month_table: str, columns: str) -> str:
+    """SQL: the daily aggregates of the dashboard's period (``columns`` after ``day``), SGBV
+    left out, read at the coarsest grain the period allows: ``month_table`` for the months
+    wholly inside it (as rows dated the month's first day), ``daily_aggregates`` for the days
+    of the months at its edges. A panel filtering on ``$__timeFilter(day)`` and grouping by
+    month or coarser gets what it got from the daily rows; panels must not group by day."""
+    return (
+        f"(SELECT month AS day, {columns} FROM {month_table} FINAL"
+        " WHERE month >= $__fromTime AND toLastDayOfMonth(month) <= $__toTime"
+        f" UNION ALL SELECT day, {columns} FROM daily_aggregates FINAL"
+        " WHERE $__timeFilter(day)"
+        " AND (toStartOfMonth(day) < $__fromTime OR toLastDayOfMonth(day) > $__toTime)"
+        f" AND {NOT_SGBV})"
+    )
+
+
+#: The aggregates of the period, every column (``monthly_aggregates`` where it can).
+AGGREGATES = in_period("monthly_aggregates", _VALUES)
+#: The aggregates of the period without the indicator (``monthly_totals`` where it can):
+#: for panels that show no indicator, ~30x fewer rows than :data:`AGGREGATES` at 10 M facts.
+TOTALS = in_period("monthly_totals", _TOTAL_VALUES)
+#: Every month of the aggregates (SGBV left out), as rows dated the month's first day: for
+#: panels whose period is whole years or months chosen by a variable, not the time picker.
+MONTHS = f"(SELECT month AS day, {_VALUES} FROM monthly_aggregates FINAL)"
 #: Dead letters that did not arrive on an SGBV topic: the dashboard user's row filter on
 #: ``deadletters`` (partner codes hold no dot, so the pattern matches SGBV topics only).
 NOT_SGBV_TOPIC = "topic NOT LIKE 'partners.%.sgbv.v1'"

@@ -18,7 +18,8 @@ from typing import Any
 
 from streams.transform import Row
 from warehouse.client import Warehouse
-from warehouse.facts import latest_revisions_sql, rows_of, tsv
+from warehouse.facts import latest_revisions_sql
+from warehouse.rowsets import rows_of, tsv
 
 DUPLICATE_ASSISTANCE = "duplicate_assistance"
 SILENT_PARTNER = "silent_partner"

@@ -48,6 +48,7 @@ from warehouse.facts import (
     write_facts,
 )
 from warehouse.migrate import migrate
+from warehouse.monthly import derive_monthly
 from warehouse.reconcile import reconcile
 from warehouse.tables import (
     AGGREGATE_KEY,
@@ -379,6 +380,7 @@ def prefill(wh: Warehouse, facts: int, seed: int, now: datetime, days: int = 365
         " max(reported_at), max(ingested_at), now64(6) FROM facts"
         " GROUP BY partner_id, kind, toStartOfMonth(occurred_on)"
     )
+    derive_monthly(wh)
     refresh_partner_activity(wh, PARTNERS)
 
 

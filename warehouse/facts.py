@@ -18,6 +18,8 @@ from typing import Any
 
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
+from warehouse.monthly import refresh_monthly
+from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
     ACTIVITY_MARK_COLUMNS,
@@ -119,23 +121,6 @@ def write_alerts(wh: Warehouse, rows: Sequence[Mapping[str, Any]]) -> None:
 
 
 # --- SQL builders (pure) -------------------------------------------------------------------
-
-
-def tsv(rows: Iterable[Sequence[Any]]) -> str:
-    """Rows as TSV text, the fastest way to hand a set of rows to a query (ClickHouse parses
-    a ``{name:String}`` parameter through ``format(TSV, ...)`` ~10x faster than an
-    ``Array(Tuple(...))`` parameter)."""
-    return "".join("\t".join(_tsv_field(v) for v in row) + "\n" for row in rows)
-
-
-def _tsv_field(value: Any) -> str:
-    text = value.isoformat() if isinstance(value, date) else str(value)
-    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-
-
-def rows_of(param: str, structure: str) -> str:
-    """A table expression reading the TSV rows in query parameter ``param``."""
-    return f"format(TSV, '{structure}', {{{param}:String}})"
 
 
 def latest_revisions_sql(
@@ -303,9 +288,11 @@ def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
     is the same whatever order revisions and duplicates were written in. The same totals go
-    to ``key_totals``; the activity cells of those keys are then summed again level by level
-    (:data:`ACTIVITY_LEVELS`) and the months marked as changed (``activity_marks``), for
-    :func:`refresh_partner_activity` and :func:`warehouse.reconcile.reconcile`.
+    to ``key_totals`` and, summed per month, to ``monthly_aggregates``
+    (:func:`warehouse.monthly.refresh_monthly`); the activity cells of those keys are then
+    summed again level by level (:data:`ACTIVITY_LEVELS`) and the months marked as changed
+    (``activity_marks``), for :func:`refresh_partner_activity` and
+    :func:`warehouse.reconcile.reconcile`.
     """
     pairs = sorted(set(touched))
     if not pairs:
@@ -320,6 +307,7 @@ def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int
         columns["updated_at"] = [now] * len(totals)
         wh.insert("daily_aggregates", columns)
         wh.insert("key_totals", {c: columns[c] for c in KEY_TOTAL_COLUMNS})
+        refresh_monthly(wh, columns)
         for target, source, cell in ACTIVITY_LEVELS:
             cells = sorted({tuple(row[c] for c in cell) for row in rows})
             wh.command(sum_cells_sql(target, source, cell), {"cells": tsv(cells)})

@@ -5,7 +5,10 @@ For a month, :func:`month_from_aggregates` reads the month's range of ``daily_ag
 (ordered by day) and :func:`month_from_facts` recomputes the same totals from the facts: the
 events with any revision in the month (``fact_keys``, ordered by day), the winner of each
 among all its revisions (``fact_revisions``, by event), kept when it is active and in the
-month. Both cost what the month holds, not what the history holds.
+month. Both cost what the month holds, not what the history holds. The dashboards' month
+grains are checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``,
+``monthly_totals``) must equal :func:`month_summed_daily` (the month's daily aggregates summed
+per the grain's key, SGBV left out, as the grains hold them).
 
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
 refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
@@ -17,6 +20,7 @@ totals`` report.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,7 +30,8 @@ from typing import Any
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.facts import columnar, monthly_sql, renamed
-from warehouse.tables import RECONCILIATION_COLUMNS
+from warehouse.monthly import SGBV
+from warehouse.tables import MEASURES, MONTH_KEY, RECONCILIATION_COLUMNS, TOTALS_KEY
 from warehouse.winners import IN_RANGE, month_range, winners_sql
 
 #: The winner's fields a monthly total needs.
@@ -46,14 +51,97 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
     return renamed(wh.query(monthly_sql(source, "count()"), month_range(month)))
 
 
+#: The columns of each month grain's key besides the month, by table.
+GRAINS: dict[str, tuple[str, ...]] = {
+    "monthly_aggregates": MONTH_KEY[1:],
+    "monthly_totals": tuple(k for k in TOTALS_KEY if k != "month"),
+}
+
+
+def _grain_sql(source: str, month: str, key: Sequence[str], where: str = "1") -> str:
+    """SQL: per ``month`` and ``key`` of ``source`` rows matching ``where``, every total;
+    all-zero groups left out."""
+    values = ("events", *CELLS, *MEASURES)
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in values)
+    nonzero = " OR ".join(f"total_{c} != 0" for c in values)
+    group = ", ".join(("month_start", *key))
+    return (
+        f"SELECT {month} AS month_start, {', '.join(key)}, {sums}"
+        f" FROM {source} WHERE {where} GROUP BY {group} HAVING {nonzero} ORDER BY {group}"
+    )
+
+
+def month_from_monthly(
+    wh: Warehouse, month: date | None = None, table: str = "monthly_aggregates"
+) -> list[dict[str, Any]]:
+    """The month's rows of a month grain (``table``, a key of :data:`GRAINS`; every month's
+    without ``month``), every total per key."""
+    where = "1" if month is None else "month = {start:Date}"
+    sql = _grain_sql(f"{table} FINAL", "month", GRAINS[table], where)
+    return wh.query(sql, None if month is None else month_range(month))
+
+
+def month_summed_daily(
+    wh: Warehouse, month: date | None = None, table: str = "monthly_aggregates"
+) -> list[dict[str, Any]]:
+    """What :func:`month_from_monthly` must return for ``table``: the daily aggregates
+    summed per its key, SGBV left out."""
+    where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {IN_RANGE}")
+    sql = _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where)
+    return wh.query(sql, None if month is None else month_range(month))
+
+
+def _same_totals(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal totals; floats within 1e-9 relative (the same values summed in another order
+    may differ in their last bits)."""
+    return a.keys() == b.keys() and all(
+        math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
+        if isinstance(a[k], float)
+        else a[k] == b[k]
+        for k in a
+    )
+
+
+def differing_grain_rows(
+    a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], key: Sequence[str]
+) -> int:
+    """Month-grain rows (grouped by ``month_start`` and ``key``) in one list and not in the
+    other (both ways), as :func:`differing_rows` counts them, floats compared by
+    :func:`_same_totals`."""
+    left = {tuple(r[k] for k in ("month_start", *key)): r for r in a}
+    right = {tuple(r[k] for k in ("month_start", *key)): r for r in b}
+    alone = len(left.keys() ^ right.keys())
+    changed = sum(1 for k in left.keys() & right.keys() if not _same_totals(left[k], right[k]))
+    return alone + 2 * changed
+
+
+def grain_differing(wh: Warehouse, month: date | None = None) -> int:
+    """Rows of every month grain (of ``month``, or all) that differ from the daily
+    aggregates summed the same way."""
+    return sum(
+        differing_grain_rows(
+            month_from_monthly(wh, month, table), month_summed_daily(wh, month, table), key
+        )
+        for table, key in GRAINS.items()
+    )
+
+
+def month_grain_differing(wh: Warehouse) -> int:
+    """The whole of every month grain against the whole of the daily aggregates."""
+    return grain_differing(wh)
+
+
 @dataclass(frozen=True)
 class MonthCheck:
-    """One month reconciled: how many totals rows, how many differ, how long it took."""
+    """One month reconciled: how many totals rows, how many differ (aggregates against facts,
+    plus the month grain against the daily aggregates: ``monthly_differing``), how long it
+    took."""
 
     month: date
     totals: int
     differing: int
     seconds: float
+    monthly_differing: int = 0
 
     @property
     def ok(self) -> bool:
@@ -68,12 +156,15 @@ def differing_rows(a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]]) -> 
 
 
 def check_month(wh: Warehouse, month: date) -> MonthCheck:
-    """Compare one month's aggregates with its facts."""
+    """Compare one month's aggregates with its facts, and its month grain with its daily
+    aggregates."""
     started = time.perf_counter()
     aggregates = month_from_aggregates(wh, month)
     facts = month_from_facts(wh, month)
+    monthly = grain_differing(wh, month)
+    differing = differing_rows(aggregates, facts) + monthly
     return MonthCheck(
-        month, len(aggregates), differing_rows(aggregates, facts), time.perf_counter() - started
+        month, len(aggregates), differing, time.perf_counter() - started, monthly_differing=monthly
     )
 
 

@@ -160,6 +160,45 @@ RECONCILIATION_COLUMNS: tuple[str, ...] = (
     "differing",
 )
 
+#: The key of a monthly aggregate: the daily key with the month for the day.
+MONTH_KEY: tuple[str, ...] = ("month", *AGGREGATE_KEY[1:])
+
+#: ``monthly_aggregates``: the daily aggregates summed per month key (no SGBV row), what the
+#: dashboards read; rewritten for the month keys each sink batch touched.
+MONTHLY_COLUMNS: tuple[str, ...] = (
+    *MONTH_KEY,
+    "events",
+    *CELLS,
+    *MEASURES,
+    "updated_at",
+)
+
+#: The key of a monthly total: the month key without the indicator, kind first (the order
+#: of ``monthly_aggregates``, whose prefix it is).
+TOTALS_KEY: tuple[str, ...] = (
+    "kind",
+    "month",
+    "partner_id",
+    "region",
+    "population_type",
+    "origin",
+)
+
+#: ``monthly_totals``: ``monthly_aggregates`` summed per :data:`TOTALS_KEY`, for the panels
+#: that show no indicator; rewritten for the groups each sink batch touched.
+MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
+    *TOTALS_KEY,
+    "events",
+    *CELLS,
+    *MEASURES,
+    "updated_at",
+)
+
+#: ``month_days``: the daily aggregates (no SGBV row) ordered by their month key's hash, the
+#: access path a month row is recomputed through; the columns written (``month_hash`` is
+#: computed).
+MONTH_DAY_COLUMNS: tuple[str, ...] = AGGREGATE_COLUMNS
+
 #: ``deadletters``: every rejected message with its original bytes and reasons.
 DEADLETTER_COLUMNS: tuple[str, ...] = (
     "topic",
@@ -256,6 +295,9 @@ TABLES: dict[str, tuple[str, ...]] = {
     "activity_regions": ACTIVITY_REGION_COLUMNS,
     "activity_marks": ACTIVITY_MARK_COLUMNS,
     "reconciliations": RECONCILIATION_COLUMNS,
+    "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),
+    "monthly_aggregates": MONTHLY_COLUMNS,
+    "monthly_totals": MONTHLY_TOTAL_COLUMNS,
 }
 
 #: The table that records applied migrations (created by ``warehouse.migrate``).

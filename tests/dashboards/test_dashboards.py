@@ -187,13 +187,17 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
                 # The engine's published figures only: no table that holds exact rows.
                 assert "sgbv_figures" in query.sql, title
                 assert not re.search(
-                    r"\b(daily_aggregates|partner_activity|facts|rollup_rows)\b", query.sql
+                    r"\b(daily_aggregates|monthly_aggregates|monthly_totals|month_days|partner_activity|facts|rollup_rows)\b",
+                    query.sql,
                 ), title
                 continue
             assert "sgbv_figures" not in query.sql
             assert "sgbv_published" not in query.sql
             assert not re.search(r"kind\s*=\s*'sgbv'", query.sql), (d.uid, title)
-            if re.search(r"\b(daily_aggregates|partner_activity|facts)\b", query.sql):
+            if re.search(
+                r"\b(daily_aggregates|monthly_aggregates|monthly_totals|month_days|partner_activity|facts)\b",
+                query.sql,
+            ):
                 one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)
                 assert NOT_SGBV in query.sql or one_other_kind, (d.uid, title)
             if re.search(r"\bdeadletters\b", query.sql):
@@ -257,7 +261,9 @@ def test_the_two_data_sources_must_differ() -> None:
 def test_every_filtered_panel_uses_the_period() -> None:
     for d in dashboards(default_context()):
         for title, query in d.queries():
-            if "daily_aggregates" in query.sql or "deadletters" in query.sql:
+            if re.search(
+                r"\b(daily_aggregates|monthly_aggregates|monthly_totals|deadletters)\b", query.sql
+            ):
                 assert "$__timeFilter(" in query.sql or "${year" in query.sql, (d.uid, title)
 
 

@@ -5,6 +5,7 @@ the real engine (chdb) over a simulated year of the operation written as the wor
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from dashboards.queries import (
     year_context,
 )
 from dashboards.sgbv import UID as SGBV_UID
+from dashboards.sql import AGGREGATES, MONTHS, TOTALS
 from partnerhub.settings import HubSettings
 from producers.simulator import SimulationSpec, simulate
 from rollups.months import month_bounds
@@ -210,5 +212,85 @@ def test_the_row_filters_do_hide_rows(
     overview = next(d for d in DASHBOARDS if d.uid == "partnerhub-overview")
     first = next(iter(panels(overview)))
     everything = run_panel(warehouse, first, PERIOD, variables[overview.uid])
-    none = run_panel(warehouse, first, PERIOD, variables[overview.uid], {"daily_aggregates": "0"})
+    hidden = {"daily_aggregates": "0", "monthly_aggregates": "0", "monthly_totals": "0"}
+    none = run_panel(warehouse, first, PERIOD, variables[overview.uid], hidden)
     assert none != everything
+
+
+# --- the month grain gives what the day grain gave ---------------------------------------
+
+#: A period whose both ends fall inside a month: panels read day rows at its edges.
+MID_MONTHS = QueryContext(
+    datetime(2006, 2, 14, 9, tzinfo=UTC), datetime(2006, 11, 20, 18, tzinfo=UTC), PERIOD.interval
+)
+#: What every panel read before the month grain: the daily aggregates, de-duplicated.
+DAILY = "daily_aggregates FINAL"
+
+
+def _on_daily_rows(panel: Panel) -> Panel:
+    """``panel`` with its aggregates read at the day grain only, as before the month grain."""
+    queries = [
+        replace(
+            q, sql=q.sql.replace(AGGREGATES, DAILY).replace(TOTALS, DAILY).replace(MONTHS, DAILY)
+        )
+        for q in panel.queries
+    ]
+    return replace(panel, queries=queries)
+
+
+def _rounded(results: list[list[dict[str, Any]]]) -> list[list[str]]:
+    """Rows as in :func:`_rows`, floats rounded (sums taken in another order)."""
+    return _rows(
+        [
+            [{k: round(v, 6) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
+            for rows in results
+        ]
+    )
+
+
+def _aggregate_cases() -> list[Any]:
+    return [
+        pytest.param(d, p, id=f"{d.uid}/{p.title}")
+        for d in DASHBOARDS
+        for p in panels(d)
+        if any(source in q.sql for q in p.queries for source in (AGGREGATES, TOTALS, MONTHS))
+    ]
+
+
+def test_most_panels_read_the_month_grain() -> None:
+    assert len(_aggregate_cases()) >= 35
+
+
+@pytest.mark.parametrize("period", [PERIOD, MID_MONTHS], ids=["whole-months", "mid-months"])
+@pytest.mark.parametrize(("dashboard", "panel"), _aggregate_cases())
+def test_the_month_grain_changes_no_panel(
+    warehouse: Warehouse,
+    variables: dict[str, dict[str, VariableValue]],
+    dashboard: Dashboard,
+    panel: Panel,
+    period: QueryContext,
+) -> None:
+    """Each panel shows, over whole months and over a period cut inside months, what it
+    showed when it read the daily aggregates only."""
+    chosen = variables[dashboard.uid]
+    assert _rounded(run_panel(warehouse, panel, period, chosen)) == _rounded(
+        run_panel(warehouse, _on_daily_rows(panel), period, chosen)
+    )
+
+
+def test_the_comparison_sees_a_month_grain_that_differs(
+    warehouse: Warehouse, variables: dict[str, dict[str, VariableValue]]
+) -> None:
+    """The comparison above can fail: month rows missing from a grain change a panel."""
+    for uid, title, table in (
+        ("partnerhub-overview", "At a glance", "monthly_totals"),
+        ("partnerhub-assistance", "Assistance at a glance", "monthly_aggregates"),
+    ):
+        dashboard = next(d for d in DASHBOARDS if d.uid == uid)
+        glance = next(p for p in panels(dashboard) if p.title == title)
+        chosen = variables[uid]
+        without_march = run_panel(
+            warehouse, glance, PERIOD, chosen, {table: "month != '2006-03-01'"}
+        )
+        daily = run_panel(warehouse, _on_daily_rows(glance), PERIOD, chosen)
+        assert _rounded(without_march) != _rounded(daily), title

@@ -50,6 +50,7 @@ from tests.streams.builders import REF_KEY
 from warehouse.client import EmbeddedWarehouse
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
+from warehouse.reconcile import month_grain_differing
 
 pytestmark = pytest.mark.clickhouse
 
@@ -96,6 +97,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
     try:
         totals = totals_by_month(book.wh)
         assert totals == totals_from_facts(book.wh)
+        assert month_grain_differing(book.wh) == 0
         assert sum(row[c] for row in totals for c in CELLS) == book.people
     finally:
         book.wh.close()

@@ -28,6 +28,7 @@ from tests.streams.builders import REF_KEY
 from warehouse.client import EmbeddedWarehouse, StatementFailed, WarehouseUnavailable
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
+from warehouse.reconcile import month_grain_differing
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples" / "valid"
 NOW = datetime(2007, 1, 1, 6, tzinfo=UTC)
@@ -142,6 +143,7 @@ def test_refused_facts_become_unstorable_dead_letters_and_the_rest_is_counted(
     stored = warehouse.query("SELECT count() AS n FROM facts FINAL")[0]["n"]
     assert stored == facts - 2
     assert totals_by_month(warehouse) == totals_from_facts(warehouse)
+    assert month_grain_differing(warehouse) == 0
     people = sum(r["female_0_4"] for r in totals_by_month(warehouse))
     assert people == sum(f["female_0_4"] for f in batch.facts)
 

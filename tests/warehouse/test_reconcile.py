@@ -16,8 +16,15 @@ from warehouse.facts import (
     totals_from_facts,
     write_facts,
 )
-from warehouse.reconcile import month_from_aggregates, month_from_facts, reconcile
-from warehouse.tables import AGGREGATE_COLUMNS
+from warehouse.reconcile import (
+    GRAINS,
+    month_from_aggregates,
+    month_from_facts,
+    month_from_monthly,
+    month_summed_daily,
+    reconcile,
+)
+from warehouse.tables import AGGREGATE_COLUMNS, MONTHLY_COLUMNS
 
 pytestmark = pytest.mark.clickhouse
 T0 = datetime(2006, 9, 1, tzinfo=UTC)
@@ -46,6 +53,7 @@ def test_months_are_checked_once_then_only_when_they_change(wh: Warehouse) -> No
     first = reconcile(wh)
     assert {c.month for c in first} == {_month(f["occurred_on"]) for f in facts}
     assert all(c.ok and c.totals > 0 for c in first)
+    assert all(month_from_monthly(wh, c.month) for c in first), "the month grain is filled"
     assert reconcile(wh) == []  # nothing changed since
 
     corrected = [correction(rng, f, T0 + timedelta(hours=1)) for f in facts[:5]]
@@ -70,5 +78,24 @@ def test_a_month_that_differs_from_its_facts_is_reported(wh: Warehouse) -> None:
     wh.insert("daily_aggregates", columnar("daily_aggregates", AGGREGATE_COLUMNS, [row]))
     (check,) = reconcile(wh, months=[april])
     assert check.month == april
-    assert check.differing == 2  # the tampered row, and the true one it hides
+    # The tampered row, and the true one it hides; each month grain (which holds no SGBV)
+    # now differs from the daily rows in the same way.
+    assert check.differing - check.monthly_differing == 2
+    assert check.monthly_differing == (0 if row["kind"] == "sgbv" else 2 * len(GRAINS))
     assert month_from_aggregates(wh, april) != month_from_facts(wh, april)
+
+
+def test_a_month_row_that_differs_from_its_daily_aggregates_is_reported(wh: Warehouse) -> None:
+    rng = random.Random(14)
+    facts = [random_fact(rng, first_day=date(2006, 5, 1), days=30, now=T0) for _ in range(50)]
+    _sink(wh, facts)
+    may = date(2006, 5, 1)
+    (clean,) = reconcile(wh, months=[may])
+    assert clean.ok
+    assert month_from_monthly(wh, may) == month_summed_daily(wh, may)
+    row = wh.query("SELECT * FROM monthly_aggregates FINAL WHERE events > 0 LIMIT 1")[0]
+    row.update(male_18_59=row["male_18_59"] + 1, updated_at=datetime.now(UTC))
+    wh.insert("monthly_aggregates", columnar("monthly_aggregates", MONTHLY_COLUMNS, [row]))
+    (check,) = reconcile(wh, months=[may])
+    assert not check.ok
+    assert check.differing == check.monthly_differing == 2

@@ -368,6 +368,18 @@ EXPECTED_ENGINES = {
         "ReplacingMergeTree(updated_at)",
         "day, partner_id, region, kind, population_type, origin, indicator",
     ),
+    "monthly_aggregates": (
+        "ReplacingMergeTree(updated_at)",
+        "kind, month, partner_id, region, population_type, origin, indicator",
+    ),
+    "monthly_totals": (
+        "ReplacingMergeTree(updated_at)",
+        "kind, month, partner_id, region, population_type, origin",
+    ),
+    "month_days": (
+        "ReplacingMergeTree(updated_at)",
+        "month_hash, day, partner_id, region, kind, population_type, origin, indicator",
+    ),
     "deadletters": ("ReplacingMergeTree", "topic, partition, offset"),
     "partner_activity": ("ReplacingMergeTree(updated_at)", "partner_id, kind"),
     "alerts": ("ReplacingMergeTree(raised_at)", "alert_id"),

@@ -26,7 +26,7 @@ from warehouse.facts import (
     totals_from_facts,
     write_facts,
 )
-from warehouse.tables import AGGREGATE_KEY
+from warehouse.tables import AGGREGATE_KEY, MONTH_KEY, TOTALS_KEY
 
 pytestmark = pytest.mark.clickhouse
 
@@ -174,6 +174,55 @@ def daily_in_warehouse(wh: Warehouse) -> dict[tuple[Any, ...], dict[str, Any]]:
     }
 
 
+def expected_month_grain(rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The daily truth summed per month key, SGBV left out (what ``monthly_aggregates``
+    holds)."""
+    sums: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for key, totals in expected_daily(rows).items():
+        if key[AGGREGATE_KEY.index("kind")] != "sgbv":
+            for name, value in totals.items():
+                sums[(key[0].replace(day=1), *key[1:])][name] += value
+    return {key: dict(s) for key, s in sums.items()}
+
+
+def assert_month_grain_exact(wh: Warehouse, rows: list[Row]) -> None:
+    """``monthly_aggregates`` equals the truth per month key and ``monthly_totals`` per its
+    group; a key nothing counts towards any more is all zeros, and no row is SGBV."""
+    stored = {
+        tuple(r[k] for k in MONTH_KEY): {
+            k: v for k, v in r.items() if k not in MONTH_KEY and k != "updated_at"
+        }
+        for r in wh.query("SELECT * FROM monthly_aggregates FINAL")
+    }
+    assert all(key[MONTH_KEY.index("kind")] != "sgbv" for key in stored)
+    truth = expected_month_grain(rows)
+    _assert_grain(stored, truth)
+    # monthly_totals: the same truth summed without the indicator.
+    positions = [MONTH_KEY.index(k) for k in TOTALS_KEY]
+    coarse: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+    for key, totals in truth.items():
+        for name, value in totals.items():
+            coarse[tuple(key[i] for i in positions)][name] += value
+    stored_totals = {
+        tuple(r[k] for k in TOTALS_KEY): {
+            k: v for k, v in r.items() if k not in TOTALS_KEY and k != "updated_at"
+        }
+        for r in wh.query("SELECT * FROM monthly_totals FINAL")
+    }
+    _assert_grain(stored_totals, {key: dict(t) for key, t in coarse.items()})
+
+
+def _assert_grain(
+    stored: dict[tuple[Any, ...], dict[str, Any]], truth: dict[tuple[Any, ...], dict[str, Any]]
+) -> None:
+    """Stored rows equal the truth; a row nothing counts towards any more is all zeros."""
+    live = {key: totals for key, totals in stored.items() if totals["events"] > 0}
+    assert all(not any(t.values()) for key, t in stored.items() if key not in live)
+    assert live.keys() == truth.keys()
+    for key, totals in truth.items():
+        assert live[key] == pytest.approx(totals), key
+
+
 # --- the property --------------------------------------------------------------------------
 
 
@@ -192,6 +241,7 @@ def test_totals_are_exact_whatever_the_order_duplicates_and_corrections(
         written.extend(batch)
         # Exact after every batch, not only at the end.
         assert totals_by_month(wh) == expected_monthly(written)
+        assert_month_grain_exact(wh, written)
 
     expected = expected_monthly(written)
     assert totals_from_facts(wh) == expected
@@ -212,8 +262,11 @@ def test_totals_are_exact_whatever_the_order_duplicates_and_corrections(
     refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in batches[3]})
     wh.command("OPTIMIZE TABLE facts FINAL")
     wh.command("OPTIMIZE TABLE daily_aggregates FINAL")
+    wh.command("OPTIMIZE TABLE monthly_aggregates FINAL")
+    wh.command("OPTIMIZE TABLE monthly_totals FINAL")
     assert totals_by_month(wh) == expected
     assert totals_from_facts(wh) == expected
+    assert_month_grain_exact(wh, written)
 
 
 def test_partner_activity_follows_the_deduplicated_facts(wh: Warehouse) -> None:
@@ -274,6 +327,7 @@ def test_a_small_story_reads_as_expected(wh: Warehouse) -> None:
     }
     assert months == {("2006-02", "bravo", "KZ-ALA"): 9}
     assert totals_from_facts(wh) == totals_by_month(wh)
+    assert_month_grain_exact(wh, [base, other, moved, retracted])
 
 
 def test_a_revision_rewritten_with_other_content_keeps_the_last_write(wh: Warehouse) -> None:

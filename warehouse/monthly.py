@@ -1,0 +1,141 @@
+"""The month grains the dashboards read: ``monthly_aggregates``, the daily aggregates summed
+per month key (:data:`warehouse.tables.MONTH_KEY`), and ``monthly_totals``, those summed
+without the indicator (:data:`warehouse.tables.TOTALS_KEY`); SGBV left out of both.
+
+It is maintained by the same bounded refresh as the daily aggregates, never by deltas: the
+daily rows a batch rewrote are copied to ``month_days`` (the daily rows ordered by a hash of
+their month key), and the month row of each touched month key is recomputed from all of its
+daily rows there (at most 31, one short range); then the monthly total of each touched group
+from its month rows (one short range of ``monthly_aggregates``). A retried batch, a
+duplicate, a correction arriving out of order or two writers racing give what a
+recomputation from the daily aggregates gives, as they do for the daily rows themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from schemas.vocabulary import CELLS
+from warehouse.client import Warehouse
+from warehouse.rowsets import rows_of, tsv
+from warehouse.tables import (
+    AGGREGATE_KEY,
+    MEASURES,
+    MONTH_DAY_COLUMNS,
+    MONTH_KEY,
+    MONTHLY_COLUMNS,
+    MONTHLY_TOTAL_COLUMNS,
+    TOTALS_KEY,
+)
+
+#: SGBV rows never reach the month grain: its figures leave only through the disclosure
+#: engine (docs/sgbv.md), so the dashboards' table cannot hold them.
+SGBV = "sgbv"
+MONTH_KEY_STRUCTURE = "month Date, " + ", ".join(f"{k} String" for k in MONTH_KEY[1:])
+TOTALS_KEY_STRUCTURE = ", ".join(f"{k} {'Date' if k == 'month' else 'String'}" for k in TOTALS_KEY)
+
+
+def month_hash_sql(month: str) -> str:
+    """SQL: the hash ``month_days.month_hash`` holds for a month key (``month`` the SQL of its
+    first day), hashed as text as the column's ``MATERIALIZED`` expression does."""
+    return (
+        "cityHash64("
+        + ", ".join(f"toString({month if k == 'month' else k})" for k in MONTH_KEY)
+        + ")"
+    )
+
+
+def refresh_monthly_sql() -> str:
+    """``INSERT ... SELECT`` rewriting the month rows of the month keys in ``{groups}`` (TSV of
+    :data:`MONTH_KEY_STRUCTURE`) as sums of their daily rows in ``month_days FINAL``."""
+    key = ", ".join(MONTH_KEY)
+    rest = ", ".join(MONTH_KEY[1:])
+    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+    groups = rows_of("groups", MONTH_KEY_STRUCTURE)
+    return (
+        f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6)"
+        " FROM month_days FINAL"
+        f" WHERE month_hash IN (SELECT {month_hash_sql('month')} FROM {groups})"
+        f" GROUP BY {key}"
+    )
+
+
+def refresh_totals_sql() -> str:
+    """``INSERT ... SELECT`` rewriting the ``monthly_totals`` rows of the groups in
+    ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`) as sums of ``monthly_aggregates
+    FINAL``, whose sorting key starts with the group's: each group is one short range."""
+    key = ", ".join(TOTALS_KEY)
+    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+    return (
+        f"INSERT INTO monthly_totals ({', '.join(MONTHLY_TOTAL_COLUMNS)})"
+        f" SELECT {key}, {sums}, now64(6) FROM monthly_aggregates FINAL"
+        f" WHERE ({key}) IN (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
+        f" GROUP BY {key}"
+    )
+
+
+def totals_groups(month_keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The distinct :data:`TOTALS_KEY` groups of month keys (in :data:`MONTH_KEY` order)."""
+    positions = [MONTH_KEY.index(k) for k in TOTALS_KEY]
+    return sorted({tuple(key[i] for i in positions) for key in month_keys})
+
+
+def open_rows(columns: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """The daily rows (columns of ``AGGREGATE_COLUMNS``) that are not SGBV."""
+    keep = [i for i, kind in enumerate(columns["kind"]) if kind != SGBV]
+    return {name: [columns[name][i] for i in keep] for name in MONTH_DAY_COLUMNS}
+
+
+def month_groups(columns: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The distinct month keys of daily rows given as columns, sorted."""
+    days = columns["day"]
+    rest = [columns[k] for k in AGGREGATE_KEY[1:]]
+    groups = {(day.replace(day=1), *(c[i] for c in rest)) for i, day in enumerate(days)}
+    return sorted(groups)
+
+
+def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
+    """Copy the daily rows a refresh just wrote (``daily``: columns of ``AGGREGATE_COLUMNS``)
+    to ``month_days``, recompute the month rows of their month keys, then the monthly totals
+    of those; SGBV rows are left out. Return how many month keys were rewritten."""
+    rows = open_rows(daily)
+    if not rows["day"]:
+        return 0
+    wh.insert("month_days", rows)
+    groups = month_groups(rows)
+    wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
+    wh.command(refresh_totals_sql(), {"totals": tsv(totals_groups(groups))})
+    return len(groups)
+
+
+def derive_monthly_sql(month: str = "") -> list[str]:
+    """The statements that fill ``month_days``, ``monthly_aggregates`` and ``monthly_totals``
+    from ``daily_aggregates`` (what the migrations do once; the benchmarks' bulk years use
+    it), for the month ``month`` (``YYYY-MM-DD`` of its first day) or, without, every month."""
+    daily = ", ".join(MONTH_DAY_COLUMNS)
+    rest = ", ".join(MONTH_KEY[1:])
+    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+    in_month = f" AND toStartOfMonth(day) = '{month}'" if month else ""
+    source = f"daily_aggregates FINAL WHERE kind != '{SGBV}'{in_month}"
+    totals = ", ".join(TOTALS_KEY)
+    month_rows = f" WHERE month = '{month}'" if month else ""
+    return [
+        f"INSERT INTO month_days ({daily}) SELECT {daily} FROM {source}",
+        f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6) FROM {source}"
+        f" GROUP BY month, {rest}",
+        f"INSERT INTO monthly_totals ({', '.join(MONTHLY_TOTAL_COLUMNS)})"
+        f" SELECT {totals}, {sums}, now64(6) FROM monthly_aggregates FINAL{month_rows}"
+        f" GROUP BY {totals}",
+    ]
+
+
+def derive_monthly(wh: Warehouse) -> None:
+    """Fill the month grains from the daily aggregates in bulk, a month at a time (a year of
+    10 M facts at once exceeds the engine's 1 GiB per query)."""
+    rows = wh.query("SELECT DISTINCT toStartOfMonth(day) AS month FROM daily_aggregates")
+    for month in sorted(r["month"] for r in rows):
+        for sql in derive_monthly_sql(month.isoformat()):
+            wh.command(sql)

@@ -122,6 +122,16 @@ def _not_an_array(raw: bytes) -> InvalidEvent:
     return _refused("bulk_not_array", "a bulk message must be a JSON array of events")
 
 
+def frames(value: bytes) -> bool:
+    """True when ``value`` can be an element of a bulk message and come out unchanged: one
+    whole JSON value, no surrounding space (a value that is not JSON must travel alone, or it
+    would make its whole bulk message unreadable)."""
+    try:
+        return split(join([value])) == [value]
+    except InvalidEvent:
+        return False
+
+
 def join(values: Sequence[bytes]) -> bytes:
     """A bulk message's value: the events' own JSON ``values`` as one array (checks nothing)."""
     return b"[" + b",".join(values) + b"]"

@@ -102,7 +102,7 @@ def test_every_schema_compiles_in_strict_mode(node_modules: Path) -> None:
     report = check(schemas(), node_modules=node_modules)
     assert report.versions["ajv"].startswith("8.")
     assert report.compile_errors == {}
-    assert len(schemas()) == len(Kind) + 1  # the envelope and one per kind, none skipped
+    assert len(schemas()) == len(Kind) + 2  # envelope, bulk and one per kind, none skipped
 
 
 def test_no_discriminator_keyword_is_published() -> None:

@@ -50,6 +50,7 @@ def test_bytes_that_are_not_utf8_stay_in_their_element() -> None:
         (b"[" + b",".join([b"{}"] * (MAX_EVENTS + 1)) + b"]", "bulk_too_many"),
         (b"[" + b" " * MAX_BYTES + b"{}]", "bulk_too_large"),
     ],
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_a_message_that_is_not_an_array_of_1_to_500_is_refused_whole(raw: bytes, code: str) -> None:
     assert refused(raw)[0] == code

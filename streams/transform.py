@@ -122,10 +122,27 @@ def process_message(
         return [_rejected(raw, meta, invalid.reasons, now)]
     if elements is None:
         return [process(raw, meta, registry, now=now, ref_key=ref_key)]
-    return [
-        process(element, replace(meta, event_index=index), registry, now=now, ref_key=ref_key)
-        for index, element in enumerate(elements)
-    ]
+    return later_wins(
+        [
+            process(element, replace(meta, event_index=index), registry, now=now, ref_key=ref_key)
+            for index, element in enumerate(elements)
+        ]
+    )
+
+
+def later_wins(outcomes: list[Outcome]) -> list[Outcome]:
+    """``outcomes`` of one bulk message without the accepted ones a later element repeats
+    (same partner, event and revision). Its events share one offset, the warehouse's last
+    tie-break (``warehouse.facts.WINNER_ORDER``), so the array's order decides here, as the
+    offset does between messages: the later copy wins, whatever its content."""
+    last = {_revision(o.fact): i for i, o in enumerate(outcomes) if o.fact is not None}
+    if len(last) == sum(o.fact is not None for o in outcomes):
+        return outcomes  # no revision twice: the usual case
+    return [o for i, o in enumerate(outcomes) if o.fact is None or last[_revision(o.fact)] == i]
+
+
+def _revision(fact: Row) -> tuple[str, str, int]:
+    return (fact["partner_id"], fact["event_id"], fact["revision"])
 
 
 def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Outcome:

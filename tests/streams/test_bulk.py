@@ -232,3 +232,15 @@ def test_a_messages_events_stay_in_one_batch_and_it_is_acked_after_it() -> None:
 async def _until(condition: Any) -> None:
     while not condition():
         await asyncio.sleep(0.005)
+
+
+def test_a_revision_repeated_in_one_message_is_won_by_its_later_copy() -> None:
+    first = encoded(assistance(1, beneficiaries={"female": {"18-59": 3}}))
+    later = encoded(assistance(1, beneficiaries={"female": {"18-59": 9}}))
+    out = outcomes(join([first, encoded(assistance(2)), later, b"7"]))
+    facts = [o.fact for o in out if o.fact is not None]
+    assert [(f["event_id"][-1], f["female_18_59"]) for f in facts] == [("2", 2), ("1", 9)]
+    assert [o.event_index for o in out if o.fact] == [1, 2]
+    assert [o.deadletter["event_index"] for o in out if o.deadletter] == [3]
+    # without a repeat, every element keeps its outcome
+    assert len(outcomes(join([first, encoded(assistance(2))]))) == 2

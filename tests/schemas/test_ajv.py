@@ -156,3 +156,20 @@ def test_a_space_for_t_in_reported_at_is_refused_by_both(node_modules: Path) -> 
     assert by_id[("spaced", "assistance.schema.json")] is False
     assert pydantic_accepts(event)
     assert not pydantic_accepts(spaced)
+
+
+def test_the_bulk_schema_takes_1_to_500_valid_events(node_modules: Path) -> None:
+    events = [json.loads(p.read_text(encoding="utf-8")) for p in VALID]
+    bad = {**events[0], "region": "XX-00"}
+    report = check(
+        schemas(),
+        [
+            Instance("every example", "bulk.schema.json", events),
+            Instance("one bad element", "bulk.schema.json", [*events[:2], bad]),
+            Instance("empty", "bulk.schema.json", []),
+            Instance("501", "bulk.schema.json", [events[0]] * 501),
+            Instance("an event alone", "bulk.schema.json", events[0]),
+        ],
+        node_modules=node_modules,
+    )
+    assert [v.valid for v in report.verdicts] == [True, False, False, False, False]

@@ -2,7 +2,7 @@
 
     python benchmarks/pipeline.py [--events 200000] [--quick] [--rounds 1] [--partitions 2]
         [--key event|partner] [--batch-size N] [--batch-seconds S] [--latency-seconds 25]
-        [--profile] [--keep DIR] [--broker tansu|kafka]
+        [--profile] [--keep DIR] [--broker tansu|kafka] [--bulk N]
 
 Starts its own broker (``--broker``: Tansu, or Apache Kafka with the production settings,
 SASL/SCRAM and ACLs, every client logged in as its admin, the production timing profile;
@@ -23,7 +23,10 @@ with its own data folder:
    one and then two workers sharing that ClickHouse server;
 4. with ``--profile``, one more hub run with py-spy attached, summarised as top costs;
 5. latency: on a fresh broker and folder, an idle worker gets events at half the measured
-   rate; p50/p99 publish-to-queryable come from its ``/status`` (``worker.latency_seconds``).
+   rate; p50/p99 publish-to-queryable come from its ``/status`` (``worker.latency_seconds``);
+6. with ``--bulk N``, on a fresh broker of the same kind, the same events pre-loaded as bulk
+   messages of ``N`` events per topic (``schemas.bulk``), drained by one hub worker: validated
+   events/s end to end beside the single-event hub run (ratio), against the 20,000/s moonshot.
 
 ``--key partner`` re-keys the messages by partner id instead of the contract's event id, to show
 what the partition key does to two-worker scaling. Throughput runs repeat ``--rounds`` times,
@@ -67,6 +70,7 @@ from broker.tansu import LocalBroker
 from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
 from partnerhub.stack import child_env
+from producers.simulation.publish import in_bulk
 from producers.simulator import Message, SimulationSpec, publish, simulate
 from streams.app import APP_ID, partner_topics
 from streams.settings import WorkerSettings
@@ -81,6 +85,8 @@ BATCHES = "partnerhub_sink_batches_total"
 BATCH_SECONDS = "partnerhub_sink_batch_seconds"
 LATENCY = "partnerhub_ingest_latency_seconds"
 QUICK_EVENTS = 10_000
+#: The moonshot of issue #15: validated events/s end to end on one worker, broker included.
+MOONSHOT = 20_000
 #: How often the drain loop reads the workers' counters and memory, in seconds.
 POLL = 0.2
 
@@ -642,14 +648,40 @@ def simulated(events: int, seed: int, key: str) -> tuple[Message, ...]:
     return tuple(m._replace(key=json.loads(m.value)["partner_id"].encode()) for m in messages)
 
 
-def preload(kafka: KafkaSettings, messages: Sequence[Message], topics: list[str]) -> None:
-    """Publish every message, then check the broker holds them all."""
+def preload(
+    kafka: KafkaSettings, messages: Sequence[Message], topics: list[str], bulk: int = 1
+) -> int:
+    """Publish every message (``bulk`` events per Kafka message), then check the broker holds
+    them all; how many Kafka messages that made."""
     with progress() as bar:
         task = bar.add_task("pre-loading the broker", total=len(messages))
-        publish(messages, kafka, progress=lambda n: bar.advance(task, n))
+        publish(messages, kafka, progress=lambda n: bar.advance(task, n), bulk_size=bulk)
     held = sum(high_watermarks(kafka, topics).values())
-    if held != len(messages):
-        raise SystemExit(f"the broker holds {held} of {len(messages)} messages")
+    expected = len(in_bulk(messages, bulk))
+    if held != expected:
+        raise SystemExit(f"the broker holds {held} of {expected} messages")
+    return held
+
+
+@dataclass
+class BulkRun:
+    """One hub worker draining the same events pre-loaded as bulk messages."""
+
+    size: int  #: events per bulk message (at most)
+    messages: int  #: Kafka messages the events made
+    drain: Drain
+
+
+def bulk_run(args: argparse.Namespace, root: Path, bench: Bench) -> BulkRun:
+    """On a fresh broker of the run's kind: the same events as bulk messages of ``args.bulk``,
+    then one hub worker drains them (validated events/s, as the single-event run)."""
+    with running_broker(args.broker, root / "broker-bulk", args.partitions) as kafka:
+        bulk = Bench(root, kafka, bench.messages, bench.topics, bench.worker)
+        bulk.migrate_ahead(["bulk"])
+        sync_topics(kafka)
+        messages = preload(kafka, bulk.messages, bulk.topics, args.bulk)
+        drain = drain_workers(bulk, "hub worker, bulk", [bulk.settings(bulk.folder("bulk"))])
+    return BulkRun(args.bulk, messages, drain)
 
 
 def split_by_partition(kafka: KafkaSettings, topics: list[str]) -> dict[int, int]:
@@ -687,6 +719,7 @@ def report(
     split: dict[int, int],
     server: tuple[Drain, Drain] | None,
     tansu_latency: Latency | None = None,
+    bulk: BulkRun | None = None,
 ) -> None:
     """Print the figures table."""
     rounds = f"best of {args.rounds}" if args.rounds > 1 else "one round"
@@ -739,6 +772,17 @@ def report(
             "",
         ),
     ]
+    if bulk is not None:
+        rows += [
+            (f"hub worker, bulk messages of {bulk.size} (events/s)", f"{bulk.drain.rate:,.0f}", ""),
+            ("ratio bulk / single-event hub worker", f"{bulk.drain.rate / hub.rate:.2f}", ""),
+            (
+                "moonshot: bulk events/s / 20,000",
+                f"{bulk.drain.rate / MOONSHOT:.2f}",
+                f">= 1 ({MOONSHOT:,}/s)",
+            ),
+            ("peak memory, hub worker on bulk (MiB)", f"{bulk.drain.peak_mb[0]:,.0f}", ""),
+        ]
     if server is not None:
         one_s, two_s = server
         rows += [
@@ -756,6 +800,12 @@ def report(
     )
     shares = ", ".join(f"p{p}: {n:,}" for p, n in split.items())
     print(f"messages by partition number: {shares}")
+    if bulk is not None:
+        print(
+            f"bulk run: {bulk.drain.events:,} events in"
+            f" {bulk.messages:,} Kafka messages; sink batch write time (s):"
+            f" {spread(bulk.drain.batch_seconds, 2)}"
+        )
     print(
         f"latency run: {latency.events:,} events in {latency.seconds:.1f} s, written in"
         f" {latency.batches} batches of {latency.events / max(1, latency.batches):,.0f} on average;"
@@ -817,7 +867,16 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="one more run under py-spy")
     parser.add_argument("--keep", type=Path, default=None, help="keep folders and logs here")
     parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu")
+    parser.add_argument(
+        "--bulk",
+        type=int,
+        default=0,
+        metavar="N",
+        help="one more hub run on the same events as bulk messages of N (1-500)",
+    )
     args = parser.parse_args()
+    if not 0 <= args.bulk <= 500:
+        parser.error("--bulk takes 1 to 500 events per message")
     if args.quick:
         args.events, args.latency_seconds = QUICK_EVENTS, 4.0
     url = os.environ.get("CLICKHOUSE_URL")
@@ -863,8 +922,21 @@ def main() -> None:
                 tansu_latency = measure_latency(
                     messages, bench, hub.rate / 2, args.latency_seconds, "tansu"
                 )
+    bulk = None
+    if args.bulk:
+        with workspace(args.keep) as root, phase(f"hub worker, bulk messages of {args.bulk}"):
+            bulk = bulk_run(args, root, bench)
     report(
-        args, hub, best(fausts), best(aiokafkas), best(twos), latency, split, server, tansu_latency
+        args,
+        hub,
+        best(fausts),
+        best(aiokafkas),
+        best(twos),
+        latency,
+        split,
+        server,
+        tansu_latency,
+        bulk,
     )
     for line in profile:
         print(line)

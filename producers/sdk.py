@@ -9,7 +9,9 @@
 
 Every event is validated against contract v1 before it leaves the machine, and refused when it
 names another partner or a kind the partner is not mandated for. Valid events go to
-``partners.<partner>.<kind>.v1`` keyed by the partner id, as compact UTF-8 JSON. Publishing the
+``partners.<partner>.<kind>.v1`` keyed by the event id, as compact UTF-8 JSON: ``publish`` sends
+one event per message, ``publish_many`` up to 500 of a topic in one bulk message
+(``schemas.bulk``; ``bulk_size=1`` for one message per event). Publishing the
 same event (same ``event_id`` and ``revision``) twice is always safe: the hub counts it once.
 """
 
@@ -29,8 +31,10 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from broker import clients
 from broker.clients import PRODUCER_OPTIONS
 from broker.settings import KafkaSettings
+from producers import bulk
 from producers.prepare import Clock, Prepared, Publishable, attribute, prepare, utc_now
 from schemas import refdata
+from schemas.bulk import MAX_EVENTS
 from schemas.contract import latest_day
 from schemas.reasons import InvalidEvent
 
@@ -53,6 +57,17 @@ log = logging.getLogger(__name__)
 
 #: After a topic's metadata could not be had, publishes to it fail at once for this long.
 UNAVAILABLE_SECONDS = 30.0
+
+#: An event checked for sending, with its position in the caller's input.
+Numbered = tuple[int, Prepared]
+#: How :func:`producers.bulk.groups` reads a numbered event: its topic, key and bytes.
+_PARTS: tuple[
+    Callable[[Numbered], str], Callable[[Numbered], bytes], Callable[[Numbered], bytes]
+] = (
+    lambda n: n[1].topic,
+    lambda n: n[1].event.event_id.encode(),
+    lambda n: n[1].value,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,33 +211,44 @@ class Publisher:
         """Validate ``event`` for this partner as :func:`prepare` does, without sending it."""
         return prepare(event, self.partner_id, self.registry, today=latest_day(self.clock()))
 
-    def publish(self, event: Publishable | Prepared) -> Delivery:
-        """Send one event; raise :class:`InvalidEvent` (nothing sent) if it fails a check.
-
-        Returns at once with a :class:`Delivery`; broker problems surface there, never here.
-        """
+    def _checked(self, event: Publishable | Prepared) -> Prepared:
         if self._closed:
             raise RuntimeError("the publisher is closed")
         if isinstance(event, Prepared):  # checked for some partner: check it is this one
-            prepared = event._replace(topic=attribute(event.event, self.partner_id, self.registry))
-        else:
-            prepared = self.prepare(event)
-        event_id, topic = prepared.event.event_id, prepared.topic
+            return event._replace(topic=attribute(event.event, self.partner_id, self.registry))
+        return self.prepare(event)
+
+    def publish(self, event: Publishable | Prepared) -> Delivery:
+        """Send one event, as a single-event message; raise :class:`InvalidEvent` (nothing
+        sent) if it fails a check.
+
+        Returns at once with a :class:`Delivery`; broker problems surface there, never here.
+        """
+        return self._send(bulk.groups([(0, self._checked(event))], *_PARTS, size=1)[0])[0]
+
+    def _send(self, group: bulk.Group[Numbered]) -> list[Delivery]:
+        """Send one message (one event, or a bulk message's events): a delivery per event,
+        all sharing the message's fate."""
+        topic = group.topic
+        ids = [prepared.event.event_id for _, prepared in group.items]
         unavailable = self._unavailable.get(topic)
         if unavailable is not None and time.monotonic() - unavailable[0] < UNAVAILABLE_SECONDS:
-            return Delivery(event_id, topic, None, DeliveryFailed(event_id, topic, unavailable[1]))
+            return [Delivery(i, topic, None, DeliveryFailed(i, topic, unavailable[1])) for i in ids]
         try:
-            # Keyed by event id (docs/contract.md): revisions share a partition, load spreads.
-            future = self._producer.send(topic, value=prepared.value, key=event_id.encode())
+            # Keyed by (the first) event id (docs/contract.md): revisions share a partition,
+            # load spreads.
+            future = self._producer.send(
+                topic, value=group.value, key=group.key, headers=group.headers or None
+            )
         except KafkaError as error:
             cause = str(error)
             if isinstance(error, KafkaTimeoutError):
                 cause = f"topic unavailable ({error}); is it created? (partnerhub partners sync)"
                 self._unavailable[topic] = (time.monotonic(), cause)
-            log.warning("event %s to %s not sent: %s", event_id, topic, cause)
-            return Delivery(event_id, topic, None, DeliveryFailed(event_id, topic, cause))
+            log.warning("%d event(s) to %s not sent: %s", len(ids), topic, cause)
+            return [Delivery(i, topic, None, DeliveryFailed(i, topic, cause)) for i in ids]
         self._unavailable.pop(topic, None)
-        return Delivery(event_id, topic, future)
+        return [Delivery(i, topic, future) for i in ids]
 
     def publish_many(
         self,
@@ -230,25 +256,30 @@ class Publisher:
         *,
         on_delivery: Callable[[Delivery], None] | None = None,
         timeout: float | None = None,
+        bulk_size: int = MAX_EVENTS,
     ) -> Report:
         """Publish every valid event, wait up to ``timeout`` s for the broker, and report.
 
-        Invalid events are skipped and listed; ``on_delivery`` is called per outcome (from the
-        producer's I/O thread), e.g. to advance a progress bar.
+        Events go up to ``bulk_size`` per topic in one bulk message (``schemas.bulk``; 1: one
+        message per event); every event is checked first. Invalid events are skipped and
+        listed; ``on_delivery`` is called per event's outcome (from the producer's I/O
+        thread), e.g. to advance a progress bar.
         """
         report = Report()
-        positions: list[int] = []
-        deliveries: list[Delivery] = []
+        valid: list[Numbered] = []
         for index, event in enumerate(events):
             try:
-                delivery = self.publish(event)
+                valid.append((index, self._checked(event)))
             except InvalidEvent as invalid:
                 report.invalid.append((index, invalid))
-                continue
-            if on_delivery is not None:
+        positions: list[int] = []
+        deliveries: list[Delivery] = []
+        for group in bulk.groups(valid, *_PARTS, size=bulk_size):
+            positions += [index for index, _ in group.items]
+            deliveries += self._send(group)
+        if on_delivery is not None:
+            for delivery in deliveries:
                 delivery.add_done_callback(on_delivery)
-            positions.append(index)
-            deliveries.append(delivery)
         try:
             self.flush(timeout)
         except TimeoutError:

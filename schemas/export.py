@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from schemas.bulk import BULK_HEADER, MAX_BYTES, MAX_EVENTS
 from schemas.contract import MODELS, SCHEMA_VERSION, AnyEvent
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -39,14 +40,37 @@ def _document(schema: dict[str, Any], name: str, title: str) -> str:
     return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def _bulk_schema() -> dict[str, Any]:
+    """A bulk message's value: 1 to 500 events, each the envelope's (``schemas.bulk``); the
+    envelope is inlined, so the file stands alone as every other one does."""
+    event = TypeAdapter(AnyEvent).json_schema()
+    return {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": MAX_EVENTS,
+        "$defs": event.pop("$defs"),
+        "items": event,
+        "description": (
+            f"The value of a Kafka message with the header {BULK_HEADER}: 1, at most "
+            f"{MAX_BYTES} bytes (a bound JSON Schema cannot state). Each element is checked "
+            "on its own; see docs/contract.md."
+        ),
+    }
+
+
 def generate() -> dict[str, str]:
-    """File name -> JSON text, for the envelope (any kind) and each kind."""
+    """File name -> JSON text, for the envelope (any kind), a bulk message and each kind."""
     files = {
         "envelope.schema.json": _document(
             TypeAdapter(AnyEvent).json_schema(),
             "envelope",
             f"Partner Hub event v{SCHEMA_VERSION}: the envelope, any kind (dispatches on kind)",
-        )
+        ),
+        "bulk.schema.json": _document(
+            _bulk_schema(),
+            "bulk",
+            f"Partner Hub bulk message v{SCHEMA_VERSION}: an array of 1 to {MAX_EVENTS} events",
+        ),
     }
     for kind, model in MODELS.items():
         files[f"{kind.value}.schema.json"] = _document(

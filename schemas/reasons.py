@@ -50,7 +50,18 @@ CODES: dict[str, str] = {
     "duplicate_key": "a JSON object names the same key twice (which one counts is ambiguous)",
     "unstorable": "the warehouse refused to store the message; the reason names its error code",
     "region_not_mandated": "the partner's registry entry does not list the event's region",
+    "bulk_bad_header": "the hub-bulk header has a value other than 1 (a format this hub does not"
+    " know)",
+    "bulk_not_array": "a bulk message (header hub-bulk: 1) is JSON but not an array",
+    "bulk_empty": "a bulk message holds no event",
+    "bulk_too_many": "a bulk message holds more than 500 events",
+    "bulk_too_large": "a bulk message is over 512 KiB (524,288 bytes)",
 }
+
+#: The codes of a bulk message refused as a whole (schemas.bulk); its events are not read.
+BULK_CODES = frozenset(
+    {"bulk_bad_header", "bulk_not_array", "bulk_empty", "bulk_too_many", "bulk_too_large"}
+)
 
 #: Longest field path or message a reason carries; longer ones are cut and say their length,
 #: so a reason never echoes unbounded input (a 600 KB region code, a 5 MB field name).

@@ -5,7 +5,8 @@ the agent turns the stream's automatic acks off and hands each event, validated,
 :class:`streams.ingest.Ingest`, whose writer task awaits :meth:`streams.sink.Sink.write` for a
 batch (it returns only after the batch's facts, refs and dead letters are in the warehouse and
 its after-write steps are done, retrying, never raising, while it is unavailable) and only then
-acks that batch's events with ``Stream.ack``, one batch at a time, in order. Meanwhile the agent
+acks that batch's events (Kafka messages; a bulk message's events are all in one batch) with
+``Stream.ack``, one batch at a time, in order. Meanwhile the agent
 takes and validates the next batch (pipelining); the window adapts (``streams/window.py``).
 Faust commits only acked offsets (per partition, up to the first un-acked one). So a worker
 killed at any instant has committed nothing it has not written, and what it wrote but did not
@@ -48,7 +49,7 @@ from streams.status import (
     warehouse_status,
     worker_status,
 )
-from streams.transform import Meta, process, published_at
+from streams.transform import Meta, process_message, published_at
 from streams.watcher import WATCH_SECONDS, UnregisteredTopics
 from streams.web import WEB_DRIVER_URL
 from streams.window import BatchWindow
@@ -193,14 +194,15 @@ def create_worker(spec: WorkerSpec) -> Worker:
         async with Ingest[faust.EventT[bytes]](window, sink.write, ack_all) as buffer:
             async for event in stream.events():
                 message = event.message
-                outcome = process(
+                outcomes = process_message(
                     message.value or b"",
+                    message.headers,
                     meta_of(message),
                     registry,
                     now=clock(),
                     ref_key=spec.ref_key,
                 )
-                await buffer.add(event, outcome)
+                await buffer.add(event, outcomes)
 
     @app.timer(settings.silent_check_seconds, on_leader=True)  # type: ignore[untyped-decorator]
     async def silent_partners() -> None:

@@ -53,6 +53,8 @@ def deadletter_message(row: Row) -> tuple[bytes, bytes, list[Header]]:
         ("x-hub-topic", row["topic"].encode()),
         ("x-hub-partition", str(row["partition"]).encode()),
         ("x-hub-offset", str(row["offset"]).encode()),
+        # The event's place in its bulk message; -1: the message as a whole.
+        ("x-hub-event-index", str(row["event_index"]).encode()),
     ]
     if count > len(json.loads(reasons)):
         headers.append(("x-hub-reasons-count", str(count).encode()))

@@ -1,14 +1,18 @@
 """The agent's loop, pipelined: batch N+1 is taken and validated while batch N is written.
 
-The agent hands each event, with its outcome, to :meth:`Ingest.add`; a writer task takes the
-buffer when the :class:`~streams.window.BatchWindow` says so, awaits the write (durable, with
-its after-write steps: ``Sink.write``) and only then acks the batch's events, in the order they
-came. One write is in flight at a time, so batches are written and acked in order; while it
-runs the agent goes on adding the next batch, up to ``max_size`` events, then waits (the
-broker's backlog stays in the broker). A crash at any instant loses nothing: what was not acked
-is not committed, and is read and written again (idempotently) by whoever takes over.
+The agent hands each message, with the outcomes of its events (one, or a bulk message's many),
+to :meth:`Ingest.add`; a writer task takes the buffer when the
+:class:`~streams.window.BatchWindow` says so, awaits the write (durable, with its after-write
+steps: ``Sink.write``) and only then acks the batch's messages, in the order they came. The
+window counts events, not messages, and a message's events always go into one batch (so a
+batch may pass ``max_size`` by one message's events, at most 499): a message is acked only
+once all its events are durable. One write is in flight at a time, so batches are written and
+acked in order; while it runs the agent goes on adding the next batch, up to ``max_size``
+events, then waits (the broker's backlog stays in the broker). A crash at any instant loses
+nothing: what was not acked is not committed, and is read and written again (idempotently) by
+whoever takes over.
 
-Nothing here knows Faust: the agent passes its events and ``Stream.ack``.
+Nothing here knows Faust: the agent passes its stream's events (messages) and ``Stream.ack``.
 """
 
 from __future__ import annotations
@@ -66,22 +70,22 @@ class Ingest(Generic[E]):
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    async def add(self, event: E, outcome: Outcome) -> None:
-        """Buffer one event; waits while the buffer is full and a write is in flight."""
+    async def add(self, event: E, outcomes: Sequence[Outcome]) -> None:
+        """Buffer one message (``event``) and its events' ``outcomes``, all in the same batch;
+        waits while the buffer is full and a write is in flight."""
         task = self._task
         if task is None:
             raise RuntimeError("Ingest.add outside `async with`")
         if task.done():  # the writer never stops by itself: surface why it did
             task.result()
             raise RuntimeError("the ingest writer stopped")
-        events = self._events
         self._last_at = now = self._now()
-        if not events:
+        if not self._events:
             self._first_at = now
             self._wake.set()
-        events.append(event)
-        self._outcomes.append(outcome)
-        if len(events) >= self._window.max_size:
+        self._events.append(event)
+        self._outcomes += outcomes
+        if len(self._outcomes) >= self._window.max_size:
             self._wake.set()
             self._room.clear()
             waiter = asyncio.ensure_future(self._room.wait())
@@ -94,7 +98,8 @@ class Ingest(Generic[E]):
         window = self._window
         while True:
             now = self._now()
-            delay = window.wait(len(self._events), now - self._first_at, now - self._last_at)
+            buffered = max(len(self._outcomes), len(self._events))  # events, not messages
+            delay = window.wait(buffered, now - self._first_at, now - self._last_at)
             if delay is None:  # nothing buffered: sleep until an event comes
                 self._wake.clear()
                 await self._wake.wait()

@@ -46,8 +46,8 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ACCEPTED: ("counter", "Events written to the warehouse as facts (SGBV never counted).", ()),
     DEADLETTERED: (
         "counter",
-        "Messages rejected to the dead-letter topic, by first reason code (SGBV topics not"
-        " counted).",
+        "Events rejected to the dead-letter topic (a message, or an event of a bulk message),"
+        " by first reason code (SGBV topics not counted).",
         ("reason",),
     ),
     SGBV_RECEIVED: (

@@ -1,19 +1,22 @@
 """Pure transforms: one Kafka message in, warehouse rows out. No I/O here.
 
-``process`` decides a message's fate: accepted (a fact row, plus a row per beneficiary ref for
-assistance) or rejected (a dead-letter row with machine-readable reasons). The rows' keys are
-exactly the columns of the warehouse tables (``warehouse.tables``).
+``process`` decides an event's fate: accepted (a fact row, plus a row per beneficiary ref for
+assistance) or rejected (a dead-letter row with machine-readable reasons). ``process_message``
+does it for a whole message: one event, or each element of a bulk message (``schemas.bulk``)
+on its own. The rows' keys are exactly the columns of the warehouse tables
+(``warehouse.tables``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 from disclosure.keys import rekey_ref
+from schemas import bulk
 from schemas.contract import (
     AssistanceEvent,
     DurableSolutionsEvent,
@@ -41,6 +44,9 @@ class Meta:
     offset: int
     #: The broker's timestamp of the message (publish time), aware UTC.
     published_at: datetime
+    #: The event's place in a bulk message's array; -1 for a single-event message (and for a
+    #: bulk message refused as a whole).
+    event_index: int = -1
 
 
 @dataclass(slots=True)
@@ -51,8 +57,10 @@ class Outcome:
     refs: list[Row] = field(default_factory=list)
     deadletter: Row | None = None
     reasons: tuple[Reason, ...] = ()
-    #: The message's bytes, kept for a dead letter should the warehouse refuse the fact.
+    #: The event's bytes, kept for a dead letter should the warehouse refuse the fact.
     raw: bytes = b""
+    #: The event's place in its bulk message (-1: the message is the event).
+    event_index: int = -1
 
     @property
     def accepted(self) -> bool:
@@ -88,7 +96,53 @@ def process(
     reasons = check_attribution(event, meta.topic, registry)
     if reasons:
         return _rejected(raw, meta, tuple(reasons), now)
-    return Outcome(fact=fact_row(event, meta, now), refs=ref_rows(event, now, ref_key), raw=raw)
+    return Outcome(
+        fact=fact_row(event, meta, now),
+        refs=ref_rows(event, now, ref_key),
+        raw=raw,
+        event_index=meta.event_index,
+    )
+
+
+def process_message(
+    raw: bytes,
+    headers: bulk.Headers,
+    meta: Meta,
+    registry: Mapping[str, Mandated],
+    *,
+    now: datetime,
+    ref_key: bytes,
+) -> list[Outcome]:
+    """The outcomes of one message: its event's, or each of a bulk message's events' in order
+    (each element through :func:`process`, as if it had come alone, with its ``event_index``);
+    a bulk message whose array cannot be read is one dead letter. Never raises on bad input."""
+    try:
+        elements = bulk.split(raw) if bulk.is_bulk(headers) else None
+    except InvalidEvent as invalid:
+        return [_rejected(raw, meta, invalid.reasons, now)]
+    if elements is None:
+        return [process(raw, meta, registry, now=now, ref_key=ref_key)]
+    return later_wins(
+        [
+            process(element, replace(meta, event_index=index), registry, now=now, ref_key=ref_key)
+            for index, element in enumerate(elements)
+        ]
+    )
+
+
+def later_wins(outcomes: list[Outcome]) -> list[Outcome]:
+    """``outcomes`` of one bulk message without the accepted ones a later element repeats
+    (same partner, event and revision). Its events share one offset, the warehouse's last
+    tie-break (``warehouse.facts.WINNER_ORDER``), so the array's order decides here, as the
+    offset does between messages: the later copy wins, whatever its content."""
+    last = {_revision(o.fact): i for i, o in enumerate(outcomes) if o.fact is not None}
+    if len(last) == sum(o.fact is not None for o in outcomes):
+        return outcomes  # no revision twice: the usual case
+    return [o for i, o in enumerate(outcomes) if o.fact is None or last[_revision(o.fact)] == i]
+
+
+def _revision(fact: Row) -> tuple[str, str, int]:
+    return (fact["partner_id"], fact["event_id"], fact["revision"])
 
 
 def _rejected(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Outcome:
@@ -178,12 +232,13 @@ def ref_rows(event: Event, ingested_at: datetime, ref_key: bytes) -> list[Row]:
 
 
 def deadletter_row(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Row:
-    """The ``deadletters`` row of a rejected message: original bytes, where, and why."""
+    """The ``deadletters`` row of a rejected event: its original bytes, where, and why."""
     ref = parse_topic(meta.topic)
     return {
         "topic": meta.topic,
         "partition": meta.partition,
         "offset": meta.offset,
+        "event_index": meta.event_index,
         "partner_id": ref.partner_id if ref else "",
         "codes": [r.code for r in reasons],
         "reasons": reasons_json(reasons),

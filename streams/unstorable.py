@@ -11,6 +11,7 @@ import json
 from datetime import datetime
 
 from schemas.reasons import Reason, bounded
+from streams.batch import Original
 from streams.isolate import Refusal
 from streams.signals import NO_MONTH, alert_id
 from streams.transform import Meta, Row, deadletter_row
@@ -27,20 +28,25 @@ def unstorable_reason(refusal: Refusal) -> Reason:
     )
 
 
-def unstorable_deadletter(fact: Row, raw: bytes, refusal: Refusal, now: datetime) -> Row:
-    """The dead-letter row of the message behind a refused fact row."""
-    meta = Meta(fact["topic"], fact["partition"], fact["offset"], fact["published_at"])
-    return deadletter_row(raw, meta, (unstorable_reason(refusal),), now)
+def unstorable_deadletter(fact: Row, original: Original, refusal: Refusal, now: datetime) -> Row:
+    """The dead-letter row of the event behind a refused fact row."""
+    meta = Meta(
+        fact["topic"], fact["partition"], fact["offset"], fact["published_at"], original.event_index
+    )
+    return deadletter_row(original.raw, meta, (unstorable_reason(refusal),), now)
 
 
 def unstorable_alert(deadletter: Row, now: datetime) -> Row:
-    """An alert row for one unstorable dead letter; its id is the message's place, so raising
-    it again (a batch replayed) replaces it. The error is its ``unstorable`` reason's."""
+    """An alert row for one unstorable dead letter; its id is the event's place (with its index
+    in a bulk message), so raising it again (a batch replayed) replaces it. The error is its
+    ``unstorable`` reason's."""
     where = (deadletter["topic"], deadletter["partition"], deadletter["offset"])
+    index = deadletter.get("event_index", -1)
+    ids = (*where, index) if index >= 0 else where  # single events keep their ids
     reasons = json.loads(deadletter["reasons"])
     error = next((r["message"] for r in reasons if r["code"] == "unstorable"), "")
     return {
-        "alert_id": alert_id(UNSTORABLE_MESSAGE, *where),
+        "alert_id": alert_id(UNSTORABLE_MESSAGE, *ids),
         "alert_type": UNSTORABLE_MESSAGE,
         "raised_at": now,
         "month": NO_MONTH,
@@ -52,6 +58,7 @@ def unstorable_alert(deadletter: Row, now: datetime) -> Row:
                 "topic": where[0],
                 "partition": where[1],
                 "offset": where[2],
+                "event_index": index,
                 "error": error,
             },
             sort_keys=True,

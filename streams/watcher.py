@@ -36,7 +36,7 @@ from streams.batch import Batch
 from streams.clock import Clock
 from streams.signals import NO_MONTH, alert_id
 from streams.sink import Sink
-from streams.transform import Meta, Outcome, Row, process, published_at
+from streams.transform import Meta, Outcome, Row, process_message, published_at
 
 log = logging.getLogger(__name__)
 
@@ -139,13 +139,19 @@ class UnregisteredTopics:
         for records in consumer.poll(timeout_ms=200).values():
             for r in records:
                 meta = Meta(r.topic, r.partition, r.offset, published_at(r.timestamp / 1000))
-                outcomes.append(
-                    process(r.value or b"", meta, self._registry, now=now, ref_key=self._ref_key)
+                outcomes += process_message(
+                    r.value or b"",
+                    r.headers,
+                    meta,
+                    self._registry,
+                    now=now,
+                    ref_key=self._ref_key,
                 )
         return outcomes
 
     async def run_once(self) -> int:
-        """Dead-letter what arrived; commit once it is durable. Returns how many messages."""
+        """Dead-letter what arrived; commit once it is durable. Returns how many dead letters
+        (one per event of a bulk message)."""
         outcomes = await asyncio.to_thread(self._poll)
         if not outcomes:
             return 0

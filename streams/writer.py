@@ -73,11 +73,14 @@ def write_isolated(wh: Warehouse, batch: Batch, now: datetime) -> int:
             log.error("the warehouse refused a dead letter (%s): %s", refusal.code, refusal)
             written.deadletters += unit.deadletters
             continue
-        fact = unit.facts[0]
-        log.error("unstorable message at %s (warehouse error %s)", place(fact), refusal.code)
-        letters.append(
-            unstorable_deadletter(fact, unit.originals.get(place(fact), b""), refusal, now)
+        fact, original = unit.facts[0], unit.originals[0]
+        log.error(
+            "unstorable event at %s, index %d (warehouse error %s)",
+            place(fact),
+            original.event_index,
+            refusal.code,
         )
+        letters.append(unstorable_deadletter(fact, original, refusal, now))
     if letters:
         stored = isolate(letters, lambda rows: write_deadletters(wh, rows))
         for row, refusal in stored.refused:  # published all the same

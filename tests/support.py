@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +21,7 @@ from broker.settings import KafkaSettings
 from partnerhub.settings import HubSettings
 from partnerhub.stack import child_env
 from producers.simulator import Simulation
+from schemas.bulk import is_bulk, split
 from schemas.topics import Mandated
 from streams.batch import Batch
 from streams.settings import WorkerSettings
@@ -162,6 +163,16 @@ def consume(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> li
         return records
     finally:
         consumer.close()
+
+
+def events_in(records: Iterable[Any]) -> list[tuple[Any, Any]]:
+    """(record, decoded event) for every event consumed ``records`` carry: a single-event
+    message's value, or each element of a bulk message (``schemas.bulk``), in order."""
+    out: list[tuple[Any, Any]] = []
+    for record in records:
+        values = split(record.value) if is_bulk(record.headers) else [record.value]
+        out += [(record, json.loads(value)) for value in values]
+    return out
 
 
 def ingest_messages(

@@ -199,11 +199,13 @@ MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
 #: computed).
 MONTH_DAY_COLUMNS: tuple[str, ...] = AGGREGATE_COLUMNS
 
-#: ``deadletters``: every rejected message with its original bytes and reasons.
+#: ``deadletters``: every rejected message (or bulk message element: ``event_index``, -1 for
+#: the message as a whole) with its original bytes and reasons.
 DEADLETTER_COLUMNS: tuple[str, ...] = (
     "topic",
     "partition",
     "offset",
+    "event_index",
     "partner_id",
     "codes",
     "reasons",

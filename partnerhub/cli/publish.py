@@ -21,6 +21,7 @@ from partnerhub.cli.common import DATA_DIR, CliError, console, err_console, sett
 from producers import refs, sheet_files, sheets
 from producers.prepare import utc_now
 from producers.sdk import BrokerUnavailable, Delivery, Publisher
+from schemas.bulk import MAX_EVENTS
 from schemas.refdata import Partner
 from schemas.vocabulary import Kind
 
@@ -62,6 +63,13 @@ def publish_cmd(
     connect_timeout: float = typer.Option(
         5.0, "--connect-timeout", min=0.5, help="Seconds to wait for the broker to answer at all."
     ),
+    bulk: int = typer.Option(
+        MAX_EVENTS,
+        "--bulk",
+        min=1,
+        max=MAX_EVENTS,
+        help="Events per Kafka message (a bulk message per topic; 1: one message per event).",
+    ),
     data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Check every row of FILES and, when all are valid, publish them as events.
@@ -101,7 +109,7 @@ def publish_cmd(
     if dry_run or not loaded.events:
         _say(f"{_count(len(loaded.events), 'event')} valid ({kinds}); nothing sent")
         return
-    _publish(loaded, partner, registry, hub.kafka, (timeout, connect_timeout), max_problems)
+    _publish(loaded, partner, registry, hub.kafka, (timeout, connect_timeout), max_problems, bulk)
 
 
 def _count(n: int, noun: str) -> str:
@@ -122,6 +130,7 @@ def _publish(
     kafka: KafkaSettings,
     timeouts: tuple[float, float],
     max_problems: int,
+    bulk: int = MAX_EVENTS,
 ) -> None:
     """Send the checked events with a progress bar; report per topic and any failure.
 
@@ -153,7 +162,10 @@ def _publish(
             progress.advance(task)
 
         report = publisher.publish_many(
-            (prepared for _, prepared in loaded.events), on_delivery=advance, timeout=timeout
+            (prepared for _, prepared in loaded.events),
+            on_delivery=advance,
+            timeout=timeout,
+            bulk_size=bulk,
         )
     table = Table("topic", "events", title=f"Published to {kafka.bootstrap}")
     for topic, count in sorted(report.by_topic.items()):

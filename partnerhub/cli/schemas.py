@@ -20,7 +20,8 @@ def export_cmd(
     ),
     data_dir: Path | None = DATA_DIR,
 ) -> None:
-    """Export the contract's JSON Schema (draft 2020-12): the envelope and one file per kind."""
+    """Export the contract's JSON Schema (draft 2020-12): the envelope, a bulk message and one file
+    per kind."""
     if check:
         stale = export.stale_files(out)
         if stale:

@@ -22,6 +22,7 @@ from producers.simulator import (
     simulate,
 )
 from schemas import refdata
+from schemas.bulk import MAX_EVENTS
 from schemas.refdata import Partner
 from schemas.topics import parse_topic
 
@@ -41,7 +42,14 @@ def simulate_cmd(
     events: int = typer.Option(2_000, "--events", min=1, help="Valid base events to generate."),
     seed: int = typer.Option(2006, "--seed", help="Same seed, same bytes."),
     rate: float | None = typer.Option(
-        None, "--rate", min=0.001, help="Messages per second (default: as fast as possible)."
+        None, "--rate", min=0.001, help="Events per second (default: as fast as possible)."
+    ),
+    bulk: int = typer.Option(
+        MAX_EVENTS,
+        "--bulk",
+        min=1,
+        max=MAX_EVENTS,
+        help="Events per Kafka message (a bulk message per topic; 1: one message per event).",
     ),
     duplicates: float | None = _fraction("duplicates", "identical re-sends"),
     corrections: float | None = _fraction("corrections", "revision 2 with changed cells"),
@@ -89,7 +97,7 @@ def simulate_cmd(
     if dry_run:
         console.print(f"dry run: would publish {summary(sim)}", soft_wrap=True)
         return
-    took = _publish(sim, hub.kafka, rate)
+    took = _publish(sim, hub.kafka, rate, bulk)
     pace = len(sim.messages) / max(took, 1e-9)
     console.print(
         f"published to {hub.kafka.bootstrap} in {took:.1f} s ({pace:,.0f}/s): {summary(sim)}",
@@ -114,7 +122,7 @@ def _spec(*, partners: dict[str, Partner] | None, **values: Any) -> SimulationSp
         raise CliError(f"{option}: {message}" if field else message) from None
 
 
-def _publish(sim: Simulation, kafka: KafkaSettings, rate: float | None) -> float:
+def _publish(sim: Simulation, kafka: KafkaSettings, rate: float | None, bulk: int) -> float:
     """Publish with a progress bar once every topic exists; the seconds it took."""
     try:
         absent = missing_topics(kafka, {m.topic for m in sim.messages})
@@ -132,7 +140,13 @@ def _publish(sim: Simulation, kafka: KafkaSettings, rate: float | None) -> float
             console=console,
         ) as bar:
             task = bar.add_task("publish", total=len(sim.messages))
-            publish(sim.messages, kafka, rate, progress=lambda n: bar.advance(task, n))
+            publish(
+                sim.messages,
+                kafka,
+                rate,
+                progress=lambda n: bar.advance(task, n),
+                bulk_size=bulk,
+            )
     except KafkaError as error:
         raise CliError(
             f"broker {kafka.bootstrap}: {error}; set PARTNERHUB_KAFKA__BOOTSTRAP to the broker's "

@@ -59,6 +59,7 @@ def kobo_submission(
             ("x-hub-topic", topic.encode()),
             ("x-hub-partition", b"-1"),
             ("x-hub-offset", b"-1"),
+            ("x-hub-event-index", b"-1"),  # as every dead letter: the message as a whole
             ("x-hub-source", f"kobo:{mapping.form}".encode()),
         ]
         offset = gateway.sender.deadletter(raw, mapping.partner.encode(), headers)

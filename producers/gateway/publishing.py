@@ -27,6 +27,7 @@ from kafka.errors import KafkaError
 
 from broker import clients
 from broker.settings import KafkaSettings
+from producers import bulk
 from producers.gateway.settings import GatewayLimits
 from producers.prepare import Prepared, prepare
 from schemas import refdata
@@ -156,16 +157,28 @@ class Sender:
     def send(self, prepared: Sequence[Prepared]) -> list[Outcome]:
         """Send ``prepared`` and wait for every acknowledgement; outcomes in the same order.
 
-        Each record is keyed by its ``event_id``, as the contract says (docs/contract.md).
+        Up to ``limits.bulk_events`` events of a topic go in one bulk message
+        (``producers.bulk``), keyed by its first event's ``event_id``; a message of one event
+        is keyed by it, as the contract says (docs/contract.md).
         """
         producer = self.producer()
-        futures: list[Any] = []
-        for item in prepared:
+        numbered = list(enumerate(prepared))
+        futures: list[Any] = [None] * len(prepared)
+        for group in bulk.groups(
+            numbered,
+            lambda n: n[1].topic,
+            lambda n: n[1].event.event_id.encode(),
+            lambda n: n[1].value,
+            size=self.limits.bulk_events,
+        ):
             try:
-                key = item.event.event_id.encode()
-                futures.append(producer.send(item.topic, value=item.value, key=key))
+                future: Any = producer.send(
+                    group.topic, value=group.value, key=group.key, headers=group.headers or None
+                )
             except KafkaError as error:  # metadata not to be had within max_block_ms
-                futures.append(error)
+                future = error
+            for index, _ in group.items:
+                futures[index] = future
         deadline = time.monotonic() + self.limits.ack_seconds
         outcomes = []
         for item, future in zip(prepared, futures, strict=True):

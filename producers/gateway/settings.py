@@ -23,6 +23,9 @@ class GatewayLimits(BaseModel):
     ack_seconds: float = Field(30.0, gt=0)
     #: Seconds a client is told to wait after a 503 (``Retry-After``).
     retry_after_seconds: int = Field(10, ge=1)
+    #: Most events of one topic sent in one Kafka message (a bulk message, ``schemas.bulk``;
+    #: 1: one message per event).
+    bulk_events: int = Field(500, ge=1, le=500)
 
 
 class GatewaySettings(BaseModel):

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 from broker import clients
 from broker.settings import KafkaSettings
+from producers import bulk
 from producers.simulation.records import Message
+from schemas.bulk import frames
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,19 @@ class Pacer:
             self._sleep(delay)
 
 
+def in_bulk(messages: Sequence[Message], size: int) -> list[bulk.Group[Message]]:
+    """``messages`` as Kafka messages of up to ``size`` events per topic (``producers.bulk``);
+    a message that is not one whole JSON value (an injected fault) travels alone, as sent."""
+    return bulk.groups(
+        messages,
+        lambda m: m.topic,
+        lambda m: m.key,
+        lambda m: m.value,
+        size=size,
+        alone=lambda m: size > 1 and not frames(m.value),
+    )
+
+
 def publish(
     messages: Sequence[Message],
     settings: KafkaSettings,
@@ -57,36 +72,44 @@ def publish(
     progress: Callable[[int], None] | None = None,
     *,
     pacer: Pacer | None = None,
+    bulk_size: int = 1,
 ) -> int:
-    """Send every message in order (``rate`` per second, or as fast as possible) and flush.
+    """Send every message in order (``rate`` events per second, or as fast as possible) and
+    flush; with ``bulk_size`` above 1, up to that many events of a topic in one bulk message.
 
-    ``progress`` is called with the number of messages handed over since its last call.
-    Returns the number sent; raises :class:`PublishError` when any was not delivered.
+    ``progress`` is called with the number of events handed over since its last call.
+    Returns the number of Kafka messages sent; raises :class:`PublishError` when any was not
+    delivered.
     """
     pacer = pacer or Pacer(rate)
     failures: list[BaseException] = []
+    groups = in_bulk(messages, bulk_size)
     producer = clients.producer(settings)
-    reported, last = 0, time.monotonic()
+    sent = reported = 0
+    last = time.monotonic()
     try:
-        for index, message in enumerate(messages):
-            pacer.wait(index)
-            future = producer.send(message.topic, key=message.key, value=message.value)
+        for group in groups:
+            pacer.wait(sent)
+            future = producer.send(
+                group.topic, key=group.key, value=group.value, headers=group.headers or None
+            )
             future.add_errback(failures.append)
+            sent += len(group.items)
             if progress is not None and time.monotonic() - last >= PROGRESS_EVERY:
-                progress(index + 1 - reported)
-                reported, last = index + 1, time.monotonic()
+                progress(sent - reported)
+                reported, last = sent, time.monotonic()
         producer.flush()
     finally:
         producer.close()
-    if progress is not None and len(messages) > reported:
-        progress(len(messages) - reported)
+    if progress is not None and sent > reported:
+        progress(sent - reported)
     if failures:
         raise PublishError(
-            f"{len(failures)} of {len(messages)} messages were not delivered; "
+            f"{len(failures)} of {len(groups)} messages were not delivered; "
             f"first error: {failures[0]!r}"
         )
-    log.info("published %d messages to %s", len(messages), settings.bootstrap)
-    return len(messages)
+    log.info("published %d events in %d messages to %s", sent, len(groups), settings.bootstrap)
+    return len(groups)
 
 
 def missing_topics(

@@ -522,6 +522,7 @@ def test_cli_publishes_to_existing_topics_only(
     monkeypatch.setenv("PARTNERHUB_KAFKA__BOOTSTRAP", kafka_bootstrap)
     monkeypatch.setenv("PARTNERHUB_DATA_DIR", str(tmp_path))
     args = ["simulate", "--from", "2006-11", "--to", "2006-12", "--events", "150", "--faults"]
+    args += ["--bulk", "1"]  # one Kafka message per event, to count them (bulk: test_bulk.py)
     result = CliRunner().invoke(app, args)
     assert isinstance(result.exception, CliError)
     assert "partners sync" in str(result.exception)

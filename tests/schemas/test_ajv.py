@@ -102,7 +102,7 @@ def test_every_schema_compiles_in_strict_mode(node_modules: Path) -> None:
     report = check(schemas(), node_modules=node_modules)
     assert report.versions["ajv"].startswith("8.")
     assert report.compile_errors == {}
-    assert len(schemas()) == len(Kind) + 1  # the envelope and one per kind, none skipped
+    assert len(schemas()) == len(Kind) + 2  # envelope, bulk and one per kind, none skipped
 
 
 def test_no_discriminator_keyword_is_published() -> None:
@@ -156,3 +156,20 @@ def test_a_space_for_t_in_reported_at_is_refused_by_both(node_modules: Path) -> 
     assert by_id[("spaced", "assistance.schema.json")] is False
     assert pydantic_accepts(event)
     assert not pydantic_accepts(spaced)
+
+
+def test_the_bulk_schema_takes_1_to_500_valid_events(node_modules: Path) -> None:
+    events = [json.loads(p.read_text(encoding="utf-8")) for p in VALID]
+    bad = {**events[0], "region": "XX-00"}
+    report = check(
+        schemas(),
+        [
+            Instance("every example", "bulk.schema.json", events),
+            Instance("one bad element", "bulk.schema.json", [*events[:2], bad]),
+            Instance("empty", "bulk.schema.json", []),
+            Instance("501", "bulk.schema.json", [events[0]] * 501),
+            Instance("an event alone", "bulk.schema.json", events[0]),
+        ],
+        node_modules=node_modules,
+    )
+    assert [v.valid for v in report.verdicts] == [True, False, False, False, False]

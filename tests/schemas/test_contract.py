@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from schemas import refdata
 from schemas.contract import AssistanceEvent, Beneficiaries, Event, parse_event
-from schemas.reasons import CODES, InvalidEvent, Reason
+from schemas.reasons import BULK_CODES, CODES, InvalidEvent, Reason
 from schemas.topics import check_attribution, topic_for
 from schemas.vocabulary import CELLS, Kind
 
@@ -42,6 +42,8 @@ TOPIC_CODES = {
 #: Codes no decoded example can carry: a repeated key is gone once a file is decoded, and the
 #: warehouse's refusal is the sink's (tests/schemas/test_bounds.py, tests/streams/test_isolate.py).
 NOT_IN_A_DECODED_EXAMPLE = {"duplicate_key", "unstorable"}
+#: Codes of a bulk message's frame, not of an event (tests/schemas/test_bulk.py).
+NOT_IN_A_DECODED_EXAMPLE |= BULK_CODES
 
 VALID = sorted((EXAMPLES / "valid").glob("*.json"))
 INVALID = sorted((EXAMPLES / "invalid").glob("*.json"))

@@ -16,7 +16,11 @@ from schemas import export
 from schemas.vocabulary import Kind
 
 COMMITTED = Path(__file__).resolve().parents[2] / "schemas" / "json"
-FILES = {"envelope.schema.json", *(f"{kind.value}.schema.json" for kind in Kind)}
+FILES = {
+    "envelope.schema.json",
+    "bulk.schema.json",
+    *(f"{kind.value}.schema.json" for kind in Kind),
+}
 
 
 def partnerhub(*args: str) -> subprocess.CompletedProcess[str]:

@@ -57,7 +57,7 @@ def test_an_event_on_a_quiet_stream_is_written_at_once_and_acked_only_after_its_
         window = BatchWindow(max_size=1000, max_seconds=30.0, quiet_seconds=0.02)
         async with Ingest[int](window, writes.write, writes.ack) as ingest:
             started = time.monotonic()
-            await ingest.add(0, outcome(assistance(0), 0))
+            await ingest.add(0, [outcome(assistance(0), 0)])
             await until(lambda: len(writes.started) == 1, "the write of the lone event")
             assert time.monotonic() - started < 1.0  # not the 30 s age limit
             await asyncio.sleep(0.05)  # the write is held: nothing may be acked meanwhile
@@ -73,10 +73,10 @@ def test_the_next_batch_is_taken_while_one_is_written_and_acks_follow_batch_orde
         writes = GatedWrites()
         window = BatchWindow(max_size=1000, max_seconds=30.0, quiet_seconds=0.02)
         async with Ingest[int](window, writes.write, writes.ack) as ingest:
-            await ingest.add(0, outcome(assistance(0), 0))
+            await ingest.add(0, [outcome(assistance(0), 0)])
             await until(lambda: len(writes.started) == 1, "the first write")
             for n in range(1, 4):  # accepted at once while the first write is held
-                await asyncio.wait_for(ingest.add(n, outcome(assistance(n), n)), 0.5)
+                await asyncio.wait_for(ingest.add(n, [outcome(assistance(n), n)]), 0.5)
             await asyncio.sleep(0.1)
             assert len(writes.started) == 1  # one write in flight, never two
             writes.gates[0].set()
@@ -94,11 +94,11 @@ def test_a_full_buffer_holds_the_agent_until_the_writer_takes_it() -> None:
         writes = GatedWrites()
         window = BatchWindow(max_size=2, max_seconds=30.0, quiet_seconds=30.0)
         async with Ingest[int](window, writes.write, writes.ack) as ingest:
-            await ingest.add(0, outcome(assistance(0), 0))
-            await ingest.add(1, outcome(assistance(1), 1))  # full: written without waiting
+            await ingest.add(0, [outcome(assistance(0), 0)])
+            await ingest.add(1, [outcome(assistance(1), 1)])  # full: written without waiting
             await until(lambda: len(writes.started) == 1, "the full batch's write")
-            await ingest.add(2, outcome(assistance(2), 2))
-            third = asyncio.ensure_future(ingest.add(3, outcome(assistance(3), 3)))
+            await ingest.add(2, [outcome(assistance(2), 2)])
+            third = asyncio.ensure_future(ingest.add(3, [outcome(assistance(3), 3)]))
             await asyncio.sleep(0.1)
             assert not third.done()  # the next buffer is full too, a write is in flight
             writes.gates[0].set()
@@ -123,11 +123,11 @@ def test_a_failed_writer_is_raised_to_the_agent_and_nothing_is_acked() -> None:
 
         window = BatchWindow(max_size=1000, max_seconds=30.0, quiet_seconds=0.01)
         async with Ingest[int](window, failing, ack) as ingest:
-            await ingest.add(0, outcome(assistance(0), 0))
+            await ingest.add(0, [outcome(assistance(0), 0)])
 
             async def keep_adding() -> None:
                 for n in range(1, 100):
-                    await ingest.add(n, outcome(assistance(n), n))
+                    await ingest.add(n, [outcome(assistance(n), n)])
                     await asyncio.sleep(0.05)  # past the quiet gap: the writer writes
 
             with pytest.raises(RuntimeError, match="writer broke"):

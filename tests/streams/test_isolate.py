@@ -16,7 +16,7 @@ from schemas import refdata
 from streams.access import WarehouseAccess
 from streams.after_write import AlertUnstorable, PublishDeadletters
 from streams.alerts import RaiseAlerts
-from streams.batch import Batch
+from streams.batch import Batch, place
 from streams.isolate import data_refusal, isolate
 from streams.metrics import WorkerMetrics
 from streams.sink import Sink
@@ -104,7 +104,10 @@ def batch_of_examples() -> Batch:
         )
     assert all(o.accepted for o in outcomes)
     batch = Batch.of(outcomes)
-    ORIGINALS.update(batch.originals)
+    ORIGINALS.update(
+        (place(fact), original.raw)
+        for fact, original in zip(batch.facts, batch.originals, strict=True)
+    )
     return batch
 
 

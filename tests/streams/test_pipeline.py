@@ -13,7 +13,8 @@ The simulator publishes events with every fault it knows (duplicates, out-of-ord
 retractions, invalid and late events); once the worker's lag is 0 (high watermarks, not sleeps),
 the warehouse's totals must equal the simulator's own ground truth exactly, and the dead letters
 must equal the injected invalid messages by reason. The worker is also killed mid-stream and
-starved of its warehouse; totals stay exact.
+starved of its warehouse; totals stay exact, with single-event messages on both brokers and
+once more with bulk messages of 100 events (``schemas.bulk``) on Tansu.
 
 The test process never opens the warehouse itself (chdb allows one process per data folder):
 it asks the CLI, in a subprocess, once the worker has stopped.
@@ -43,6 +44,7 @@ from broker.provision import apply_plan, build_plan
 from broker.settings import KafkaSettings
 from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
+from producers.simulation.publish import in_bulk
 from producers.simulator import Simulation, SimulationSpec, publish, simulate
 from schemas.topics import ALERTS_TOPIC, DEADLETTER_TOPIC
 from schemas.vocabulary import Kind
@@ -91,6 +93,18 @@ class HubBroker:
             sync_topics(self.admin, settings.registry())
 
 
+#: Events per bulk message in the bulk runs of the exactness tests.
+BULK = 100
+
+
+@pytest.fixture
+def tansu(kafka_bootstrap: str) -> HubBroker:
+    """Tansu only: for the bulk-message runs (the wire format is the broker's to carry, not to
+    read, so one broker is enough and keeps the suite short)."""
+    plain = KafkaSettings(bootstrap=kafka_bootstrap, partitions=2)
+    return HubBroker(worker=plain, admin=plain)
+
+
 @pytest.fixture(params=["tansu", "apache-kafka"])
 def hub_broker(request: pytest.FixtureRequest) -> Iterator[HubBroker]:
     """Tansu, or an Apache Kafka of this test's own."""
@@ -124,13 +138,13 @@ def simulation(events: int, seed: int) -> Simulation:
     )
 
 
-def drain(settings: HubSettings, sim: Simulation, timeout: float = 300) -> None:
+def drain(settings: HubSettings, sim: Simulation, timeout: float = 300, bulk: int = 1) -> None:
     wait_for_drain(
         settings.kafka,
         APP_ID,
         partner_topics(settings.registry()),
         timeout=timeout,
-        expect_messages=len(sim.messages),
+        expect_messages=len(in_bulk(sim.messages, bulk)),
     )
 
 
@@ -226,12 +240,26 @@ def test_totals_equal_the_simulators_ground_truth(hub_broker: HubBroker, tmp_pat
 def test_worker_killed_twice_mid_stream_loses_and_doubles_nothing(
     hub_broker: HubBroker, tmp_path: Path
 ) -> None:
+    killed_twice(hub_broker, tmp_path, bulk=1)
+
+
+def test_worker_killed_twice_mid_stream_with_bulk_messages(
+    tansu: HubBroker, tmp_path: Path
+) -> None:
+    killed_twice(tansu, tmp_path, bulk=BULK)
+
+
+def killed_twice(hub_broker: HubBroker, tmp_path: Path, *, bulk: int) -> None:
+    """Kill the worker twice while the simulator publishes (``bulk`` events a message); the
+    third worker drains the rest and the totals are exact."""
     settings = prepared(tmp_path, hub_broker, batch_size=500)
     if hub_broker.secured:
         settings.kafka.profile = "test"
     sim = simulation(12_000, seed=7)
     publisher = threading.Thread(
-        target=publish, args=(sim.messages, hub_broker.admin), kwargs={"rate": 1500}
+        target=publish,
+        args=(sim.messages, hub_broker.admin),
+        kwargs={"rate": 1500, "bulk_size": bulk},
     )
     publisher.start()
     log = tmp_path / "worker.log"
@@ -247,7 +275,7 @@ def test_worker_killed_twice_mid_stream_loses_and_doubles_nothing(
         worker = start_worker(settings, log)
         publisher.join(timeout=120)
         assert not publisher.is_alive()
-        drain(settings, sim)
+        drain(settings, sim, bulk=bulk)
     finally:
         stop_worker(worker)
         publisher.join(timeout=120)
@@ -258,12 +286,22 @@ def test_worker_killed_twice_mid_stream_loses_and_doubles_nothing(
 def test_warehouse_outage_backs_off_and_recovers_by_itself(
     hub_broker: HubBroker, tmp_path: Path
 ) -> None:
+    outage(hub_broker, tmp_path, bulk=1)
+
+
+def test_warehouse_outage_with_bulk_messages(tansu: HubBroker, tmp_path: Path) -> None:
+    outage(tansu, tmp_path, bulk=BULK)
+
+
+def outage(hub_broker: HubBroker, tmp_path: Path, *, bulk: int) -> None:
+    """Publish (``bulk`` events a message) while the warehouse is held by another process;
+    the sink retries, and once it is free the totals are exact."""
     settings = prepared(tmp_path, hub_broker)
     sim = simulation(5_000, seed=11)
     holder = _hold_warehouse(settings)  # another process owns the chdb folder: an outage
     worker = start_worker(settings, tmp_path / "worker.log")
     try:
-        publish(sim.messages, hub_broker.admin)
+        publish(sim.messages, hub_broker.admin, bulk_size=bulk)
         wait_until(
             lambda: _metric(settings, "partnerhub_sink_retries_total") >= 3,
             timeout=120,
@@ -274,7 +312,7 @@ def test_warehouse_outage_backs_off_and_recovers_by_itself(
         assert worker.poll() is None
         holder.stdin.close()  # type: ignore[union-attr]  # the outage ends
         assert holder.wait(timeout=60) == 0
-        drain(settings, sim)
+        drain(settings, sim, bulk=bulk)
         assert _metric(settings, "partnerhub_sink_unavailable") == 0
     finally:
         stop_worker(worker)

@@ -330,6 +330,7 @@ EXPECTED_TYPES: dict[str, dict[str, str]] = {
         "topic": "LowCardinality(String)",
         "partition": "UInt32",
         "offset": "UInt64",
+        "event_index": "Int32",
         "partner_id": "LowCardinality(String)",
         "codes": "Array(LowCardinality(String))",
         "reasons": "String",
@@ -380,7 +381,7 @@ EXPECTED_ENGINES = {
         "ReplacingMergeTree(updated_at)",
         "month_hash, day, partner_id, region, kind, population_type, origin, indicator",
     ),
-    "deadletters": ("ReplacingMergeTree", "topic, partition, offset"),
+    "deadletters": ("ReplacingMergeTree", "topic, partition, offset, event_index"),
     "partner_activity": ("ReplacingMergeTree(updated_at)", "partner_id, kind"),
     "alerts": ("ReplacingMergeTree(raised_at)", "alert_id"),
 }

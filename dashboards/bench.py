@@ -105,11 +105,14 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     wh.command(generate_year_sql(facts, context))
     key = ", ".join("occurred_on" if k == "day" else k for k in AGGREGATE_KEY)
     sums = ", ".join(f"sum({c})" for c in (*CELLS, *MEASURES))
-    # Every fact is a first revision: its own winner, so the aggregates are a plain GROUP BY.
-    wh.command(
-        f"INSERT INTO daily_aggregates SELECT {key}, count(), {sums}, now64(6) FROM facts"
-        f" WHERE status = 'active' GROUP BY {key}"
-    )
+    # Every fact is a first revision: its own winner, so the aggregates are a plain GROUP BY,
+    # a month at a time: a 10 M-fact year grouped at once exceeds the engine's 1 GiB a query.
+    for month in range(1, 13):
+        wh.command(
+            f"INSERT INTO daily_aggregates SELECT {key}, count(), {sums}, now64(6) FROM facts"
+            f" WHERE status = 'active' AND toYYYYMM(occurred_on) = {YEAR * 100 + month}"
+            f" GROUP BY {key}"
+        )
     derive_monthly(wh)
     wh.command(
         "INSERT INTO partner_activity SELECT partner_id, kind, count(), max(occurred_on),"

@@ -18,7 +18,6 @@ from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
 from dashboards.sql import (
     NOT_SGBV,
-    NOT_SGBV_TOPIC,
     TOTALS,
     in_variable,
     variable_text,
@@ -30,7 +29,7 @@ PARTNER = in_variable("partner_id", "partner")
 DEADLETTERS = "deadletters FINAL"
 #: Facts and dead letters as the dashboard user may read them: no SGBV.
 OPEN_FACTS = f"facts WHERE {NOT_SGBV}"
-OPEN_DEADLETTERS = f"{DEADLETTERS} WHERE {NOT_SGBV_TOPIC}"
+OPEN_DEADLETTERS = f"{DEADLETTERS} WHERE {NOT_SGBV}"
 #: Seconds from the broker's timestamp of a message to its fact being written.
 LATENCY = "dateDiff('millisecond', published_at, ingested_at) / 1000"
 DUE_DAYS = f"toUInt32OrZero({variable_text('due_days')})"
@@ -158,7 +157,7 @@ def data_quality(ctx: Context) -> Dashboard:
             "Dead letters by reason",
             f"SELECT code AS reason, count() AS messages FROM {DEADLETTERS}"
             " ARRAY JOIN codes AS code"
-            f" WHERE {where(NOT_SGBV_TOPIC, '$__timeFilter(received_at)', PARTNER)}"
+            f" WHERE {where(NOT_SGBV, '$__timeFilter(received_at)', PARTNER)}"
             " GROUP BY reason ORDER BY messages DESC",
             "reason",
             {"messages": "Messages"},

@@ -8,7 +8,7 @@ where the period allows, day rows at its edges), ``partner_activity FINAL``, ``a
 FINAL``, ``deadletters FINAL`` (never its ``raw`` or ``reasons`` columns, which the
 dashboard user may not read) and, for pipeline health and timeliness, ``facts``.
 ``assistance_refs`` is never read. Outside the SGBV dashboard no SGBV row is read
-(:data:`NOT_SGBV`, :data:`NOT_SGBV_TOPIC`: the database enforces the same filters).
+(:data:`NOT_SGBV`, on dead letters too: the database enforces the same filters).
 """
 
 from __future__ import annotations
@@ -54,9 +54,6 @@ TOTALS = in_period("monthly_totals", _TOTAL_VALUES)
 #: Every month of the aggregates (SGBV left out), as rows dated the month's first day: for
 #: panels whose period is whole years or months chosen by a variable, not the time picker.
 MONTHS = f"(SELECT month AS day, {_VALUES} FROM monthly_aggregates FINAL)"
-#: Dead letters that did not arrive on an SGBV topic: the dashboard user's row filter on
-#: ``deadletters`` (partner codes hold no dot, so the pattern matches SGBV topics only).
-NOT_SGBV_TOPIC = "topic NOT LIKE 'partners.%.sgbv.v1'"
 
 
 def sum_people(condition: str | None = None) -> str:

@@ -122,7 +122,7 @@ def rejected_sql() -> str:
     about = "toDateOrNull(JSONExtractString(raw, 'occurred_on'))"
     return (
         "SELECT partner_id, count() AS n FROM deadletters FINAL"
-        " WHERE topic NOT LIKE 'partners.%.sgbv.v1'"
+        " WHERE kind != 'sgbv'"
         " AND ((received_at >= {start_at:DateTime64(3, 'UTC')}"
         " AND received_at < {end_at:DateTime64(3, 'UTC')})"
         f" OR ({about} >= {{start:Date}} AND {about} < {{end:Date}}))"

@@ -51,6 +51,9 @@ def deadletter_message(row: Row) -> tuple[bytes, bytes, list[Header]]:
     headers: list[Header] = [
         ("x-hub-reasons", reasons),
         ("x-hub-topic", row["topic"].encode()),
+        # "sgbv" when the topic or the bytes name SGBV: a consumer of this topic keeps those
+        # apart as it keeps SGBV topics apart (disclosure.rules.deadletter_kind).
+        ("x-hub-kind", row["kind"].encode()),
         ("x-hub-partition", str(row["partition"]).encode()),
         ("x-hub-offset", str(row["offset"]).encode()),
         # The event's place in its bulk message; -1: the message as a whole.

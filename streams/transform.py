@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from disclosure.keys import rekey_ref
+from disclosure.rules import deadletter_kind
 from schemas import bulk
 from schemas.contract import (
     AssistanceEvent,
@@ -232,10 +233,12 @@ def ref_rows(event: Event, ingested_at: datetime, ref_key: bytes) -> list[Row]:
 
 
 def deadletter_row(raw: bytes, meta: Meta, reasons: tuple[Reason, ...], now: datetime) -> Row:
-    """The ``deadletters`` row of a rejected event: its original bytes, where, and why."""
+    """The ``deadletters`` row of a rejected event: its original bytes, where, and why; filed
+    under ``kind`` ``sgbv`` when its topic or bytes name SGBV (hidden as SGBV facts are)."""
     ref = parse_topic(meta.topic)
     return {
         "topic": meta.topic,
+        "kind": deadletter_kind(meta.topic, raw),
         "partition": meta.partition,
         "offset": meta.offset,
         "event_index": meta.event_index,

@@ -370,16 +370,15 @@ def totals_from_facts(wh: Warehouse) -> list[dict[str, Any]]:
 
 
 #: Per table that holds SGBV rows, the condition that leaves them out (``sgbv=False``): every
-#: table with a ``kind`` column, and dead letters by their topic.
+#: table with a ``kind`` column (dead letters included: ``disclosure.rules.deadletter_kind``).
 OPEN_ROWS: dict[str, str] = {
-    **{table: "kind != 'sgbv'" for table, columns in TABLES.items() if "kind" in columns},
-    "deadletters": "topic NOT LIKE 'partners.%.sgbv.v1'",
+    table: "kind != 'sgbv'" for table, columns in TABLES.items() if "kind" in columns
 }
 
 
 def deadletter_counts(wh: Warehouse, *, sgbv: bool = True) -> dict[str, int]:
     """Dead-lettered messages by their first reason code (``""`` when there is none);
-    ``sgbv=False`` leaves out those that arrived on SGBV topics (what may be shown)."""
+    ``sgbv=False`` leaves out those filed as SGBV (what may be shown)."""
     where = "" if sgbv else f" WHERE {OPEN_ROWS['deadletters']}"
     rows = wh.query(
         "SELECT if(empty(codes), '', codes[1]) AS code, count() AS n"

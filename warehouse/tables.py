@@ -200,9 +200,11 @@ MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
 MONTH_DAY_COLUMNS: tuple[str, ...] = AGGREGATE_COLUMNS
 
 #: ``deadletters``: every rejected message (or bulk message element: ``event_index``, -1 for
-#: the message as a whole) with its original bytes and reasons.
+#: the message as a whole) with its original bytes and reasons; ``kind`` is ``sgbv`` when the
+#: topic or the bytes name SGBV (``disclosure.rules.deadletter_kind``, migration 0081).
 DEADLETTER_COLUMNS: tuple[str, ...] = (
     "topic",
+    "kind",
     "partition",
     "offset",
     "event_index",

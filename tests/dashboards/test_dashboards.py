@@ -28,7 +28,7 @@ from dashboards.macros import (
 from dashboards.model import Panel, Text, layout
 from dashboards.settings import GrafanaSettings
 from dashboards.sgbv import UID as SGBV_UID
-from dashboards.sql import NOT_SGBV, NOT_SGBV_TOPIC
+from dashboards.sql import NOT_SGBV
 from partnerhub.settings import HubSettings
 from streams.settings import WorkerSettings
 
@@ -201,7 +201,7 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
                 one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)
                 assert NOT_SGBV in query.sql or one_other_kind, (d.uid, title)
             if re.search(r"\bdeadletters\b", query.sql):
-                assert NOT_SGBV_TOPIC in query.sql, (d.uid, title)
+                assert NOT_SGBV in query.sql, (d.uid, title)
 
 
 def test_the_sgbv_dashboard_has_its_own_data_source_and_no_variables() -> None:

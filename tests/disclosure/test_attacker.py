@@ -36,7 +36,7 @@ from streams.batch import Batch
 from streams.metrics import WorkerMetrics
 from streams.sink import Sink
 from streams.status import warehouse_status, worker_status
-from streams.transform import Meta, process
+from streams.transform import Meta, process_message
 from streams.writer import WarehouseWriter
 from tests.disclosure import attacker
 from tests.disclosure.attacker import Evidence, figure
@@ -73,12 +73,42 @@ class Outputs:
     stored_checksums: list[str]
 
 
-async def _ingest(sink: Sink, sim: Simulation, keep: Sequence[int], now: datetime) -> None:
+@dataclass(frozen=True)
+class Sent:
+    """A message as the worker reads it."""
+
+    topic: str
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def misrouted_sgbv(sim: Simulation) -> list[Sent]:
+    """An SGBV event of the simulation sent where SGBV data does not belong: another kind's
+    topic, a topic the hub does not know, alone or in a bulk message, its kind escaped or its
+    bytes in UTF-16. Each is dead-lettered, and each dead letter is SGBV data all the same."""
+    first = next(m for m in sim.messages if ".sgbv." in m.topic)
+    partner, body = first.topic.split(".")[1], first.value
+    escaped = body.replace(b'"sgbv"', b'"\\u0073gbv"')
+    assert b"sgbv" not in escaped.lower()  # only JSON decoding tells what it is
+    bulk = (("hub-bulk", b"1"),)
+    return [
+        Sent(f"partners.{partner}.assistance.v1", body),
+        Sent(f"partners.{partner}.sgbv.v2", body),
+        Sent("partners.unknown.assistance.v1", escaped),
+        Sent(f"partners.{partner}.assistance.v1", b"[" + escaped + b"]", bulk),
+        Sent(f"partners.{partner}.assistance.v1", b"[" + body + b", {" + body[:40] + b"]", bulk),
+        Sent(f"partners.{partner}.hiv_training.v1", body.decode().encode("utf-16")),
+    ]
+
+
+async def _ingest(sink: Sink, sim: Simulation, sent: Sequence[Sent], now: datetime) -> None:
     registry, key = sim.spec.partners, SECRET.encode()
-    messages = [sim.messages[i] for i in keep]
     outcomes = [
-        process(m.value, Meta(m.topic, 0, i, now), registry, now=now, ref_key=key)
-        for i, m in enumerate(messages)
+        outcome
+        for i, m in enumerate(sent)
+        for outcome in process_message(
+            m.value, m.headers, Meta(m.topic, 0, i, now), registry, now=now, ref_key=key
+        )
     ]
     await sink.write(Batch.of(outcomes))
 
@@ -87,7 +117,8 @@ def pipeline(
     folder: Path, sim: Simulation, *, sgbv: bool = True
 ) -> tuple[WarehouseAccess, WorkerMetrics]:
     """The worker's transform, sink and metrics over the simulation's messages, in one batch
-    (SGBV messages left out when ``sgbv`` is False). Dead letters and alerts are not published
+    (SGBV messages, misrouted ones too, left out when ``sgbv`` is False; with them, the
+    :func:`misrouted_sgbv` messages are sent too). Dead letters and alerts are not published
     to Kafka here: the warehouse and the metrics are what the outputs read."""
     warehouse = folder / "warehouse"
     migrate_wh = EmbeddedWarehouse(warehouse)
@@ -96,9 +127,14 @@ def pipeline(
     metrics = WorkerMetrics()
     access = WarehouseAccess(lambda: EmbeddedWarehouse(warehouse))
     sink = Sink(WarehouseWriter(access), (), metrics, after_failure=access.reconnect)
-    keep = [i for i, m in enumerate(sim.messages) if sgbv or ".sgbv." not in m.topic]
+    # Without SGBV: every message whose event is SGBV, on its topic or (simulated faults) not.
+    sent = [
+        Sent(m.topic, m.value)
+        for m in sim.messages
+        if sgbv or not (".sgbv." in m.topic or b'"kind":"sgbv"' in m.value.replace(b" ", b""))
+    ]
     now = datetime.combine(sim.spec.today, datetime.min.time(), UTC)
-    asyncio.run(_ingest(sink, sim, keep, now))
+    asyncio.run(_ingest(sink, sim, sent + (misrouted_sgbv(sim) if sgbv else []), now))
     return access, metrics
 
 

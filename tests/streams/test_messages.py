@@ -53,6 +53,7 @@ def test_a_dead_letter_message_is_the_original_bytes_with_where_and_why_as_heade
     assert dict(headers) == {
         "x-hub-reasons": row["reasons"].encode(),
         "x-hub-topic": b"partners.kzlegal.assistance.v1",
+        "x-hub-kind": b"assistance",
         "x-hub-partition": b"0",
         "x-hub-offset": b"1",
         "x-hub-event-index": b"-1",  # a single-event message (bulk: tests/streams/test_bulk.py)

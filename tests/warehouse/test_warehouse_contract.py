@@ -328,6 +328,7 @@ EXPECTED_TYPES: dict[str, dict[str, str]] = {
     },
     "deadletters": {
         "topic": "LowCardinality(String)",
+        "kind": "LowCardinality(String)",
         "partition": "UInt32",
         "offset": "UInt64",
         "event_index": "Int32",

@@ -11,6 +11,7 @@ regions with a few origins, as an operation does; every kind and indicator occur
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -20,9 +21,12 @@ from datetime import UTC, datetime, timedelta
 from dashboards.catalog import dashboards
 from dashboards.common import Context
 from dashboards.macros import QueryContext
+from dashboards.model import Dashboard
 from dashboards.queries import dashboard_variables, panels, run_panel, year_context
 from dashboards.sql import literal
+from dashboards.timerange import DEFAULT_FROM
 from schemas.vocabulary import CELLS, PopulationType
+from warehouse import first_reports
 from warehouse.bench import CASE_KINDS, INDICATORS, SESSION_KINDS
 from warehouse.client import Warehouse, quote_identifier
 from warehouse.migrate import migrate
@@ -57,7 +61,14 @@ def generate_year_sql(facts: int, context: Context) -> str:
     cases = "(" + ", ".join(literal(k) for k in CASE_KINDS) + ")"
     region = f"(p * 3 + {_hash(4, REGIONS_PER_PARTNER)}) % {len(regions)}"
     origin = f"(p * 2 + {_hash(5, ORIGINS_PER_PARTNER)}) % {len(origins)}"
-    at = "toDateTime64(d, 3, 'UTC') + toIntervalHour"
+    # Reported 0-59 days after the day, at any minute; published within 2 minutes of the
+    # report and written 0.2-3.2 s later: the pipeline panels see writes at every hour.
+    reported = (
+        f"toDateTime64(d, 3, 'UTC') + toIntervalDay({_hash(36, 60)})"
+        f" + toIntervalMinute({_hash(37, 24 * 60)})"
+    )
+    published = f"{reported} + toIntervalSecond({_hash(38, 120)})"
+    ingested = f"{published} + toIntervalMillisecond(200 + {_hash(39, 3000)})"
     # Column -> SQL; a column not named here (a measure added later) takes its DEFAULT.
     columns = {
         "event_id": "toString(generateUUIDv4(number))",
@@ -66,7 +77,7 @@ def generate_year_sql(facts: int, context: Context) -> str:
         "partner_id": "partner_id",
         "kind": "k",
         "occurred_on": "d",
-        "reported_at": f"{at}(12)",
+        "reported_at": reported,
         "region": f"{_array(regions)}[1 + {region}]",
         "population_type": f"{_array(POPULATIONS)}[1 + {_hash(7, len(POPULATIONS))}]",
         "origin": f"{_array(origins)}[1 + {origin}]",
@@ -85,8 +96,8 @@ def generate_year_sql(facts: int, context: Context) -> str:
         "topic": "concat('partners.', partner_id, '.', k, '.v1')",
         "partition": "0",
         "offset": "number",
-        "published_at": f"{at}(13)",
-        "ingested_at": f"{at}(14)",
+        "published_at": published,
+        "ingested_at": ingested,
     }
     return (
         f"INSERT INTO facts ({', '.join(quote_identifier(c) for c in columns)})"
@@ -114,6 +125,7 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
             f" GROUP BY {key}"
         )
     derive_monthly(wh)
+    first_reports.derive(wh)
     wh.command(
         "INSERT INTO partner_activity SELECT partner_id, kind, count(), max(occurred_on),"
         " max(reported_at), max(ingested_at), now64(6) FROM facts GROUP BY partner_id, kind"
@@ -121,7 +133,8 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     rows = wh.query(
         "SELECT table, sum(rows) AS n FROM system.parts WHERE active"
         " AND database = currentDatabase() AND table IN ('facts', 'daily_aggregates',"
-        " 'monthly_aggregates', 'monthly_totals', 'partner_activity') GROUP BY table"
+        " 'monthly_aggregates', 'monthly_totals', 'partner_activity', 'first_report_days')"
+        " GROUP BY table"
     )
     return {r["table"]: int(r["n"]) for r in rows}
 
@@ -144,6 +157,26 @@ def cut_months() -> QueryContext:
     return QueryContext(start, datetime(YEAR, 12, 15, 12, tzinfo=UTC), timedelta(hours=12))
 
 
+_RELATIVE = re.compile(r"now-(\d+)([mhd])")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def default_period(dashboard: Dashboard, last_write: datetime) -> QueryContext:
+    """The range ``dashboard`` opens on, with the generated year as the data: the year for
+    those that open on the data's range (``now-1y``, fitted to the data when built), and for
+    one with a range of its own (the pipeline's ``now-6h``) that range ending at
+    ``last_write``, as if now were just after the last facts were written."""
+    year = year_context(YEAR, months=12)
+    if dashboard.time_from == DEFAULT_FROM:
+        return year
+    match = _RELATIVE.fullmatch(dashboard.time_from)
+    if match is None or dashboard.time_to != "now":
+        raise ValueError(f"{dashboard.uid}: no bench range for {dashboard.time_from!r}")
+    end = last_write.replace(microsecond=0) + timedelta(seconds=1)  # just after it
+    span = timedelta(**{_UNITS[match[2]]: int(match[1])})
+    return QueryContext(end - span, end, max(span / 300, timedelta(seconds=1)))
+
+
 def time_panels(
     wh: Warehouse,
     context: Context,
@@ -153,17 +186,18 @@ def time_panels(
     period: QueryContext | None = None,
 ) -> list[PanelTime]:
     """Every panel of every dashboard, run ``repeats`` times with the dashboard's default
-    variables over ``period`` (by default the whole year, as
-    :mod:`tests.test_dashboards_queries` runs them)."""
-    period = period or year_context(YEAR, months=12)
+    variables over ``period``; by default over the range the dashboard opens on
+    (:func:`default_period`)."""
+    last_write = wh.query("SELECT max(ingested_at) AS at FROM facts")[0]["at"].replace(tzinfo=UTC)
     out = []
     for dashboard in dashboards(context):
-        variables = dashboard_variables(wh, dashboard, period)
+        window = period or default_period(dashboard, last_write)
+        variables = dashboard_variables(wh, dashboard, window)
         for panel in panels(dashboard):
             timing = PanelTime(dashboard.uid, panel.title)
             for _ in range(repeats):
                 started = time.perf_counter()
-                run_panel(wh, panel, period, variables)
+                run_panel(wh, panel, window, variables)
                 timing.seconds.append(time.perf_counter() - started)
             out.append(timing)
             progress(1)

@@ -7,7 +7,7 @@ from dashboards.common import Context, aggregate_filter, population_variable
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
 from dashboards.solutions import progress_sql
-from dashboards.sql import AGGREGATES, PEOPLE, literal, sum_people
+from dashboards.sql import AGGREGATES, PEOPLE, TOTALS, literal, sum_people
 from schemas.vocabulary import (
     RSD_DECISIONS,
     Kind,
@@ -29,7 +29,10 @@ def _label(value: str) -> str:
 
 def _part(index: int) -> str:
     """SQL: part ``index`` (1-based) of an indicator (``audience.topic``,
-    ``procedure.instance.stage``)."""
+    ``procedure.instance.stage``). The first part as ``substringIndex``: a string function
+    of a LowCardinality column runs once per distinct value, an array's element per row."""
+    if index == 1:
+        return "substringIndex(indicator, '.', 1)"
     return f"splitByChar('.', indicator)[{index}]"
 
 
@@ -46,7 +49,7 @@ def _training_panels(ctx: Context) -> list[Panel | Text]:
             f"SELECT sum(events) AS trainings, sum(sessions) AS sessions_held,"
             f" sum(curriculum_sessions) AS in_curricula, sum(hours) AS hours_taught,"
             f" {sum_people()} AS participants, uniqExactIf(region, events > 0) AS regions"
-            f" FROM {AGGREGATES} WHERE {_TRAINING}",
+            f" FROM {TOTALS} WHERE {_TRAINING}",
             {
                 "trainings": "Trainings",
                 "sessions_held": "Sessions",

@@ -26,6 +26,7 @@ from warehouse.facts import (
     write_facts,
     write_refs,
 )
+from warehouse.first_reports import refresh_first_reports
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,13 @@ def store_rows(wh: Warehouse, batch: Batch) -> None:
 
 
 def refresh_after(wh: Warehouse, batch: Batch) -> None:
-    """Refresh the aggregates and partner activity a written batch touched (idempotent)."""
+    """Refresh the aggregates, first reports and partner activity a written batch touched
+    (idempotent)."""
     if batch.facts:
         refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in batch.facts})
+        refresh_first_reports(
+            wh, {(r["partner_id"], r["event_id"]) for r in batch.facts if r["revision"] == 1}
+        )
         refresh_partner_activity(wh, {r["partner_id"] for r in batch.facts})
 
 

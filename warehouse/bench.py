@@ -38,6 +38,7 @@ from schemas.vocabulary import (
     Solution,
     SolutionStage,
 )
+from warehouse import first_reports
 from warehouse.client import Warehouse, quote_identifier
 from warehouse.facts import (
     ACTIVITY_LEVELS,
@@ -230,7 +231,7 @@ class Figures:
             ("load, wall (with generating the rows)", f"{self.load_wall_seconds:.1f} s"),
             ("measured batches", str(len(self.write))),
             ("write_facts per batch (median)", med(self.write, self.write_cpu)),
-            ("refresh_aggregates per batch (median)", med(self.refresh, self.refresh_cpu)),
+            ("refresh (aggregates, first reports) per batch", med(self.refresh, self.refresh_cpu)),
             (
                 "aggregate keys per batch (median)",
                 f"{statistics.median(self.keys):,.0f}" if self.keys else "-",
@@ -273,9 +274,14 @@ def _timed(step: Callable[[], Any]) -> tuple[Any, Step]:
 
 def _sink_batch(wh: Warehouse, rows: list[Row]) -> tuple[Step, Step, Step, int]:
     _, write = _timed(lambda: write_facts(wh, rows))
-    keys, refresh = _timed(
-        lambda: refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in rows})
-    )
+
+    def refresh_both() -> int:  # as streams.writer.refresh_after does
+        keys = refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in rows})
+        firsts = {(r["partner_id"], r["event_id"]) for r in rows if r["revision"] == 1}
+        first_reports.refresh_first_reports(wh, firsts)
+        return keys
+
+    keys, refresh = _timed(refresh_both)
     _, activity = _timed(lambda: refresh_partner_activity(wh, {r["partner_id"] for r in rows}))
     return write, refresh, activity, int(keys)
 
@@ -381,6 +387,7 @@ def prefill(wh: Warehouse, facts: int, seed: int, now: datetime, days: int = 365
         " GROUP BY partner_id, kind, toStartOfMonth(occurred_on)"
     )
     derive_monthly(wh)
+    first_reports.derive(wh)
     refresh_partner_activity(wh, PARTNERS)
 
 

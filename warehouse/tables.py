@@ -283,6 +283,29 @@ ROLLUP_ROW_COLUMNS: tuple[str, ...] = (
     "curriculum_sessions",
 )
 
+#: ``first_reports``: per event (SGBV left out) its winning revision 1's day and delay in days;
+#: a row at a day the event no longer names is a tombstone (``warehouse.first_reports``).
+FIRST_REPORT_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "occurred_on",
+    "event_id",
+    "delay_days",
+    "version",
+    "is_deleted",
+)
+
+#: ``first_report_days``: per partner, kind and day, events and how many were first reported
+#: ``d`` days after the day (``by_delay[d + 1]``).
+FIRST_REPORT_DAY_COLUMNS: tuple[str, ...] = (
+    "partner_id",
+    "kind",
+    "day",
+    "events",
+    "by_delay",
+    "updated_at",
+)
+
 TABLES: dict[str, tuple[str, ...]] = {
     "facts": FACT_COLUMNS,
     "assistance_refs": REF_COLUMNS,
@@ -302,6 +325,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),
     "monthly_aggregates": MONTHLY_COLUMNS,
     "monthly_totals": MONTHLY_TOTAL_COLUMNS,
+    "first_reports": FIRST_REPORT_COLUMNS,
+    "first_report_days": FIRST_REPORT_DAY_COLUMNS,
 }
 
 #: The table that records applied migrations (created by ``warehouse.migrate``).

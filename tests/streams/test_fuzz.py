@@ -47,6 +47,7 @@ from streams.batch import Batch
 from streams.transform import Meta, Outcome, process
 from streams.writer import write_isolated
 from tests.streams.builders import REF_KEY
+from warehouse import first_reports
 from warehouse.client import EmbeddedWarehouse
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
@@ -98,6 +99,7 @@ def ledger(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ledger]:
         totals = totals_by_month(book.wh)
         assert totals == totals_from_facts(book.wh)
         assert month_grain_differing(book.wh) == 0
+        assert first_reports.differing(book.wh) == 0
         assert sum(row[c] for row in totals for c in CELLS) == book.people
     finally:
         book.wh.close()

@@ -25,6 +25,7 @@ from streams.transform import Meta, Row, process
 from streams.unstorable import UNSTORABLE_MESSAGE
 from streams.writer import WarehouseWriter, write_isolated
 from tests.streams.builders import REF_KEY
+from warehouse import first_reports
 from warehouse.client import EmbeddedWarehouse, StatementFailed, WarehouseUnavailable
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.migrate import migrate
@@ -147,6 +148,7 @@ def test_refused_facts_become_unstorable_dead_letters_and_the_rest_is_counted(
     assert stored == facts - 2
     assert totals_by_month(warehouse) == totals_from_facts(warehouse)
     assert month_grain_differing(warehouse) == 0
+    assert first_reports.differing(warehouse) == 0
     people = sum(r["female_0_4"] for r in totals_by_month(warehouse))
     assert people == sum(f["female_0_4"] for f in batch.facts)
 

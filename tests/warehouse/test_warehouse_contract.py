@@ -383,6 +383,11 @@ EXPECTED_ENGINES = {
         "month_hash, day, partner_id, region, kind, population_type, origin, indicator",
     ),
     "deadletters": ("ReplacingMergeTree", "topic, partition, offset, event_index"),
+    "first_reports": (
+        "ReplacingMergeTree(version, is_deleted)",
+        "partner_id, kind, occurred_on, event_id",
+    ),
+    "first_report_days": ("ReplacingMergeTree(updated_at)", "day, partner_id, kind"),
     "partner_activity": ("ReplacingMergeTree(updated_at)", "partner_id, kind"),
     "alerts": ("ReplacingMergeTree(raised_at)", "alert_id"),
 }

@@ -241,10 +241,10 @@ def main() -> None:
     parser.add_argument("--broker", choices=("tansu", "kafka"), default="tansu")
     parser.add_argument("--seed", type=int, default=2006)
     parser.add_argument("--keep", type=Path, default=None, help="keep folders and logs here")
-    parser.add_argument("--quick", action="store_true", help="10,000 events, one round")
+    parser.add_argument("--quick", action="store_true", help="5,000 events, one round")
     args = parser.parse_args()
     if args.quick:
-        args.events, args.rounds = 10_000, 1
+        args.events, args.rounds = 5_000, 1
     interval = 1 / args.waves_per_second
     order = [("quiet", "asked") if n % 2 == 0 else ("asked", "quiet") for n in range(args.rounds)]
     with (

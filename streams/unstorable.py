@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from disclosure.rules import SENSITIVE_KIND
 from schemas.reasons import Reason, bounded
 from streams.batch import Original
 from streams.isolate import Refusal
@@ -39,7 +40,23 @@ def unstorable_deadletter(fact: Row, original: Original, refusal: Refusal, now: 
 def unstorable_alert(deadletter: Row, now: datetime) -> Row:
     """An alert row for one unstorable dead letter; its id is the event's place (with its index
     in a bulk message), so raising it again (a batch replayed) replaces it. The error is its
-    ``unstorable`` reason's."""
+    ``unstorable`` reason's.
+
+    A dead letter filed as SGBV (``kind``) raises one alert a day, whatever their number, with
+    neither its place nor the error's text: a count of them, or the values an error quotes,
+    would be SGBV figures. The operator learns that SGBV events were refused today, and finds
+    them in the dead letters."""
+    if deadletter.get("kind") == SENSITIVE_KIND:
+        return {
+            "alert_id": alert_id(UNSTORABLE_MESSAGE, SENSITIVE_KIND, now.date().isoformat()),
+            "alert_type": UNSTORABLE_MESSAGE,
+            "raised_at": now,
+            "month": NO_MONTH,
+            "category": "",
+            "partners": [],
+            "overlap": 0,
+            "details": json.dumps({"kind": SENSITIVE_KIND}, sort_keys=True),
+        }
     where = (deadletter["topic"], deadletter["partition"], deadletter["offset"])
     index = deadletter.get("event_index", -1)
     ids = (*where, index) if index >= 0 else where  # single events keep their ids

@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -198,3 +199,33 @@ def ingest_messages(
         batch = Batch.of(outcomes)
         write_isolated(wh, batch, now)
     return batch
+
+
+def race_writers(
+    writers: Sequence[Warehouse],
+    stories: Sequence[Sequence[Any]],
+    write: Callable[[Warehouse, Any], None],
+    *,
+    timeout: float = 120,
+) -> None:
+    """Run each writer's story (its batches, ``write(wh, batch)`` each) in a thread of its own,
+    all at once; fail if one does not finish within ``timeout`` or raised."""
+    errors: list[BaseException] = []
+
+    def run(wh: Warehouse, batches: Sequence[Any]) -> None:
+        try:
+            for batch in batches:
+                write(wh, batch)
+        except BaseException as error:  # reported below, in the test's thread
+            errors.append(error)
+
+    threads = [
+        threading.Thread(target=run, args=(wh, story))
+        for wh, story in zip(writers, stories, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a writer did not finish"
+    assert errors == [], errors

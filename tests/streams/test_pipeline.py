@@ -255,7 +255,7 @@ def killed_twice(hub_broker: HubBroker, tmp_path: Path, *, bulk: int) -> None:
     settings = prepared(tmp_path, hub_broker, batch_size=500)
     if hub_broker.secured:
         settings.kafka.profile = "test"
-    sim = simulation(12_000, seed=7)
+    sim = simulation(8_000, seed=7)
     publisher = threading.Thread(
         target=publish,
         args=(sim.messages, hub_broker.admin),
@@ -264,7 +264,7 @@ def killed_twice(hub_broker: HubBroker, tmp_path: Path, *, bulk: int) -> None:
     publisher.start()
     log = tmp_path / "worker.log"
     try:
-        for _ in range(2):
+        for _ in range(2):  # each worker (its own counter) writes batches before it is killed
             worker = start_worker(settings, log)
             wait_until(
                 lambda: _accepted(settings) >= 1500,

@@ -7,7 +7,6 @@ here in Python from the rows written, and against the module's recomputation fro
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import race_writers
 from warehouse import first_reports
 from warehouse.bench import correction, random_fact
 from warehouse.client import EmbeddedWarehouse, Warehouse
@@ -146,30 +146,13 @@ def test_two_writers_racing_leave_the_grain_exact(tmp_path: Path) -> None:
     what a count of everything written says."""
     folder = tmp_path / "chdb"
     writers = [EmbeddedWarehouse(folder), EmbeddedWarehouse(folder)]
-    errors: list[BaseException] = []
     stories = [_story(random.Random(seed), 200, seed * 10_000) for seed in (1, 2)]
     stories[0].append([dict(r, ingested_at=T0 + timedelta(hours=1)) for r in stories[1][0]])
     stories[1].append([dict(r, ingested_at=T0 + timedelta(hours=2)) for r in stories[0][0]])
     try:
         migrate(writers[0])
 
-        def write(wh: Warehouse, batches: list[list[Row]]) -> None:
-            try:
-                for batch in batches:
-                    _sink(wh, batch)
-            except BaseException as error:  # reported below
-                errors.append(error)
-
-        threads = [
-            threading.Thread(target=write, args=(wh, story))
-            for wh, story in zip(writers, stories, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not any(t.is_alive() for t in threads), "a writer did not finish"
-        assert not errors, errors
+        race_writers(writers, stories, _sink)
         everything = [row for story in stories for batch in story for row in batch]
         # As for every refreshed table (docs/warehouse.md, "Concurrency"): a refresh that read
         # before the other writer's rows landed may win with older rows until the same events

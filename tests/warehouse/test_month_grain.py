@@ -8,7 +8,6 @@ checked with the daily aggregates in ``test_warehouse_exactness.py``.
 from __future__ import annotations
 
 import random
-import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from schemas.vocabulary import CELLS
+from tests.support import race_writers
 from warehouse.bench import correction, random_fact
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.facts import refresh_aggregates, write_facts
@@ -50,7 +50,6 @@ def test_two_writers_racing_leave_the_month_grain_equal_to_the_daily_rows(
     month keys at the same time; afterwards every month row is its daily rows summed."""
     folder = tmp_path / "chdb"
     writers = [EmbeddedWarehouse(folder), EmbeddedWarehouse(folder)]
-    errors: list[BaseException] = []
     try:
         migrate(writers[0])
         stories = []
@@ -61,24 +60,7 @@ def test_two_writers_racing_leave_the_month_grain_equal_to_the_daily_rows(
             batches = [facts[i : i + 30] for i in range(0, len(facts), 30)]
             batches += [[correction(rng, f, later) for f in facts[i : i + 30]] for i in (0, 90)]
             stories.append(batches)
-
-        def write(wh: Warehouse, batches: list[list[Row]]) -> None:
-            try:
-                for batch in batches:
-                    _sink(wh, batch)
-            except BaseException as error:  # reported by the test below
-                errors.append(error)
-
-        threads = [
-            threading.Thread(target=write, args=(wh, story))
-            for wh, story in zip(writers, stories, strict=True)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert not any(t.is_alive() for t in threads), "a writer did not finish"
-        assert errors == []
+        race_writers(writers, stories, _sink)
         wh = writers[0]
         assert month_grain_differing(wh) == 0
         months = wh.query(

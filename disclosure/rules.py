@@ -16,10 +16,15 @@ from typing import Any, TypeVar
 SENSITIVE_KIND = "sgbv"
 
 
+def _topic_kind(topic: str) -> str:
+    """The kind a partner topic (``partners.<partner>.<kind>.<version>``) names, else ``""``."""
+    parts = topic.split(".")
+    return parts[2] if len(parts) == 4 and parts[0] == "partners" else ""
+
+
 def is_sensitive_topic(topic: str) -> bool:
     """Whether ``topic`` is a partner's SGBV topic (``partners.<partner>.sgbv.v1``)."""
-    parts = topic.split(".")
-    return len(parts) == 4 and parts[0] == "partners" and parts[2] == SENSITIVE_KIND
+    return _topic_kind(topic) == SENSITIVE_KIND
 
 
 def is_sensitive_row(row: Mapping[str, Any]) -> bool:
@@ -60,8 +65,7 @@ def deadletter_kind(topic: str, raw: bytes) -> str:
     fact; otherwise the kind its topic names, or ``""``."""
     if SENSITIVE_KIND in topic.casefold() or names_sensitive_kind(raw):
         return SENSITIVE_KIND
-    parts = topic.split(".")
-    return parts[2] if len(parts) == 4 and parts[0] == "partners" else ""
+    return _topic_kind(topic)
 
 
 Row = TypeVar("Row", bound=Mapping[str, Any])

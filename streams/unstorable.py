@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from disclosure.rules import SENSITIVE_KIND
 from schemas.reasons import Reason, bounded
@@ -46,38 +47,26 @@ def unstorable_alert(deadletter: Row, now: datetime) -> Row:
     neither its place nor the error's text: a count of them, or the values an error quotes,
     would be SGBV figures. The operator learns that SGBV events were refused today, and finds
     them in the dead letters."""
-    if deadletter.get("kind") == SENSITIVE_KIND:
-        return {
-            "alert_id": alert_id(UNSTORABLE_MESSAGE, SENSITIVE_KIND, now.date().isoformat()),
-            "alert_type": UNSTORABLE_MESSAGE,
-            "raised_at": now,
-            "month": NO_MONTH,
-            "category": "",
-            "partners": [],
-            "overlap": 0,
-            "details": json.dumps({"kind": SENSITIVE_KIND}, sort_keys=True),
-        }
     where = (deadletter["topic"], deadletter["partition"], deadletter["offset"])
     index = deadletter.get("event_index", -1)
-    ids = (*where, index) if index >= 0 else where  # single events keep their ids
-    reasons = json.loads(deadletter["reasons"])
-    error = next((r["message"] for r in reasons if r["code"] == "unstorable"), "")
+    details: dict[str, Any] = {"kind": SENSITIVE_KIND}
+    partners: list[str] = []
+    if deadletter.get("kind") == SENSITIVE_KIND:
+        ids: tuple[Any, ...] = (SENSITIVE_KIND, now.date().isoformat())
+    else:
+        ids = (*where, index) if index >= 0 else where  # single events keep their ids
+        reasons = json.loads(deadletter["reasons"])
+        error = next((r["message"] for r in reasons if r["code"] == "unstorable"), "")
+        details = dict(zip(("topic", "partition", "offset"), where, strict=True))
+        details.update(event_index=index, error=error)
+        partners = [deadletter["partner_id"]] if deadletter["partner_id"] else []
     return {
         "alert_id": alert_id(UNSTORABLE_MESSAGE, *ids),
         "alert_type": UNSTORABLE_MESSAGE,
         "raised_at": now,
         "month": NO_MONTH,
         "category": "",
-        "partners": [deadletter["partner_id"]] if deadletter["partner_id"] else [],
+        "partners": partners,
         "overlap": 0,
-        "details": json.dumps(
-            {
-                "topic": where[0],
-                "partition": where[1],
-                "offset": where[2],
-                "event_index": index,
-                "error": error,
-            },
-            sort_keys=True,
-        ),
+        "details": json.dumps(details, sort_keys=True),
     }

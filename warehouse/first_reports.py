@@ -26,13 +26,14 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from disclosure.rules import SENSITIVE_KIND
 from warehouse.client import Warehouse
 from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import FIRST_REPORT_COLUMNS
 
 #: Delays of this many days or more share the last slot of ``by_delay``.
 LAST_DELAY = 366
-SGBV = "sgbv"
+SGBV = SENSITIVE_KIND
 _EVENTS = "partner_id String, event_id String"
 _CELLS = "partner_id String, kind String, day Date"
 _DELAY = f"least(greatest(dateDiff('day', occurred_on, toDate(reported_at)), 0), {LAST_DELAY})"

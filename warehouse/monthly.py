@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from disclosure.rules import SENSITIVE_KIND
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.rowsets import rows_of, tsv
@@ -31,7 +32,7 @@ from warehouse.tables import (
 
 #: SGBV rows never reach the month grain: its figures leave only through the disclosure
 #: engine (docs/sgbv.md), so the dashboards' table cannot hold them.
-SGBV = "sgbv"
+SGBV = SENSITIVE_KIND
 MONTH_KEY_STRUCTURE = "month Date, " + ", ".join(f"{k} String" for k in MONTH_KEY[1:])
 TOTALS_KEY_STRUCTURE = ", ".join(f"{k} {'Date' if k == 'month' else 'String'}" for k in TOTALS_KEY)
 

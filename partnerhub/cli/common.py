@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from partnerhub.settings import HubSettings
+from schemas.bulk import MAX_EVENTS
 from warehouse.client import Warehouse, WarehouseUnavailable, lock_holder, open_warehouse
 
 #: Width of output that does not go to a terminal (a pipe, a file, a CI log): wide enough that
@@ -29,6 +30,14 @@ err_console = _console(stderr=True)
 
 #: The one data folder every command uses: ``--data-dir``, else ``PARTNERHUB_DATA_DIR``, else
 #: ``./.partnerhub``. A Typer option object may be the default of many commands.
+#: ``--bulk`` of the publishing commands (``publish``, ``simulate``).
+BULK: Any = typer.Option(
+    MAX_EVENTS,
+    "--bulk",
+    min=1,
+    max=MAX_EVENTS,
+    help="Events per Kafka message (a bulk message per topic; 1: one message per event).",
+)
 DATA_DIR_ENV = "PARTNERHUB_DATA_DIR"
 DATA_DIR: Any = typer.Option(
     None,

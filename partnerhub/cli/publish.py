@@ -17,7 +17,7 @@ from rich.table import Table
 
 from broker.settings import KafkaSettings
 from partnerhub.cli import partners
-from partnerhub.cli.common import DATA_DIR, CliError, console, err_console, settings
+from partnerhub.cli.common import BULK, DATA_DIR, CliError, console, err_console, settings
 from producers import refs, sheet_files, sheets
 from producers.prepare import utc_now
 from producers.sdk import BrokerUnavailable, Delivery, Publisher
@@ -63,13 +63,7 @@ def publish_cmd(
     connect_timeout: float = typer.Option(
         5.0, "--connect-timeout", min=0.5, help="Seconds to wait for the broker to answer at all."
     ),
-    bulk: int = typer.Option(
-        MAX_EVENTS,
-        "--bulk",
-        min=1,
-        max=MAX_EVENTS,
-        help="Events per Kafka message (a bulk message per topic; 1: one message per event).",
-    ),
+    bulk: int = BULK,
     data_dir: Path | None = DATA_DIR,
 ) -> None:
     """Check every row of FILES and, when all are valid, publish them as events.

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from broker.settings import KafkaSettings
-from partnerhub.cli.common import DATA_DIR, CliError, console, settings
+from partnerhub.cli.common import BULK, DATA_DIR, CliError, console, settings
 from producers.simulator import (
     Simulation,
     SimulationSpec,
@@ -22,7 +22,6 @@ from producers.simulator import (
     simulate,
 )
 from schemas import refdata
-from schemas.bulk import MAX_EVENTS
 from schemas.refdata import Partner
 from schemas.topics import parse_topic
 
@@ -44,13 +43,7 @@ def simulate_cmd(
     rate: float | None = typer.Option(
         None, "--rate", min=0.001, help="Events per second (default: as fast as possible)."
     ),
-    bulk: int = typer.Option(
-        MAX_EVENTS,
-        "--bulk",
-        min=1,
-        max=MAX_EVENTS,
-        help="Events per Kafka message (a bulk message per topic; 1: one message per event).",
-    ),
+    bulk: int = BULK,
     duplicates: float | None = _fraction("duplicates", "identical re-sends"),
     corrections: float | None = _fraction("corrections", "revision 2 with changed cells"),
     retractions: float | None = _fraction("retractions", "later retractions"),

@@ -62,17 +62,33 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else None
 
 
+#: ``/status`` shows the lag of the non-SGBV topics as one total rounded up to a multiple of
+#: this (0 stays 0: "drained" is exact). Those topics can hold misrouted SGBV messages, which
+#: no open counter counts: a topic's exact lag (how many arrived) beside the worker's counters
+#: (how many of them were not SGBV) would be a subtraction giving their number, per partner.
+LAG_STEP = 100
+
+
+def coarse_lag(messages: int) -> int:
+    """``messages`` rounded up to a multiple of :data:`LAG_STEP`; 0 stays 0."""
+    return -(-messages // LAG_STEP) * LAG_STEP
+
+
 def lag_status(settings: KafkaSettings, group: str, topics: list[str]) -> dict[str, Any]:
-    """Lag per topic and in total; an ``error`` entry instead when the broker cannot say."""
+    """The lag of the non-SGBV topics as one coarse total, and whether SGBV messages wait.
+
+    An ``error`` entry instead when the broker cannot say. No per-topic figure leaves (see
+    :data:`LAG_STEP`); the exact lag is the broker's (``partnerhub stack`` reads it there).
+    """
     try:
         per_topic = lag_by_topic(group_lag(settings, group, topics, timeout=5.0))
     except Exception as error:  # the status page must answer even when the broker does not
         log.warning("lag unavailable: %s", error)
         return {"error": str(error)}
     # SGBV topics' lag is a count of SGBV messages: only whether any are waiting.
-    shown = {t: n for t, n in per_topic.items() if not is_sensitive_topic(t)}
+    shown = sum(n for t, n in per_topic.items() if not is_sensitive_topic(t))
     waiting = any(n > 0 for t, n in per_topic.items() if is_sensitive_topic(t))
-    return {"total": sum(shown.values()), "by_topic": shown, "sgbv_waiting": yes_no(waiting)}
+    return {"total": coarse_lag(shown), "rounded_up_to": LAG_STEP, "sgbv_waiting": yes_no(waiting)}
 
 
 def worker_status(metrics: WorkerMetrics) -> dict[str, Any]:

@@ -43,7 +43,8 @@ def status(
         console.print_json(json.dumps(data))
         return
     lag = data["lag"]
-    console.print(f"group [bold]{data['group']}[/]: lag {lag.get('total', lag.get('error'))}")
+    shown = lag.get("error") or f"{lag['total']} (rounded up to {lag['rounded_up_to']})"
+    console.print(f"group [bold]{data['group']}[/]: lag {shown}")
     counts = Table("table", "rows", title="Warehouse (SGBV rows not counted)")
     for name, n in data["warehouse"].get("tables", {}).items():
         counts.add_row(name, str(n))

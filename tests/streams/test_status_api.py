@@ -13,7 +13,7 @@ import pytest
 
 from broker.topics import sync_topics
 from producers.simulator import SimulationSpec, publish, simulate
-from streams.status import RenderedOnce, host_of
+from streams.status import LAG_STEP, RenderedOnce, coarse_lag, host_of
 from tests.support import hub_settings, run_cli, start_worker, status, stop_worker, wait_until
 
 #: What one /status request may take while the worker ingests.
@@ -95,6 +95,13 @@ def test_two_hundred_concurrent_status_requests_while_ingesting(
     assert pages == [404, 404, 404]
     assert cached["measured_at"] is not None
     assert "facts" in cached["warehouse"]["tables"]
+    # One coarse total: no per-topic lag beside the counters (see streams.status.LAG_STEP).
+    assert set(cached["lag"]) == {"total", "rounded_up_to", "sgbv_waiting"}
+    assert cached["lag"]["total"] % LAG_STEP == 0
+
+
+def test_the_lag_shown_is_rounded_up_and_zero_only_when_drained() -> None:
+    assert [coarse_lag(n) for n in (0, 1, 99, 100, 101, 12_345)] == [0, 100, 100, 100, 200, 12_400]
 
 
 def test_a_rendered_body_serves_every_request_within_its_period() -> None:

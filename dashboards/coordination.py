@@ -9,12 +9,14 @@ from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, geomap, stat, table, timeseries
 from dashboards.sql import (
     AGGREGATES,
+    GROUPS,
     NOT_SGBV,
     PEOPLE,
     TOTALS,
     age_order,
     cell_sums,
     cells_long,
+    indicator_part,
     literal,
     sum_people,
 )
@@ -37,11 +39,6 @@ def _label(value: str) -> str:
 
 def _kind(kind: Kind) -> str:
     return f"kind = {literal(kind.value)}"
-
-
-def _part(index: int) -> str:
-    """SQL: part ``index`` (1-based) of a two-part indicator ``a.b``."""
-    return f"splitByChar('.', indicator)[{index}]"
 
 
 def _variables(ctx: Context) -> list[Variable]:
@@ -239,11 +236,13 @@ def income_generation(ctx: Context) -> Dashboard:
     f = aggregate_filter(_kind(Kind.INCOME_GENERATION))
     stages = [s.value for s in IncomeStage]
     stage_list = "[" + ", ".join(literal(s) for s in stages) + "]"
-    by_stage = ", ".join(f"{sum_people(f'{_part(2)} = {literal(s)}')} AS {s}" for s in stages)
+    by_stage = ", ".join(
+        f"{sum_people(f'{indicator_part(2)} = {literal(s)}')} AS {s}" for s in stages
+    )
     panels: list[Panel | Text] = [
         stat(
             "Income generation at a glance",
-            f"SELECT {by_stage}, sumIf(value_usd, {_part(2)} = 'granted') AS grants_usd"
+            f"SELECT {by_stage}, sumIf(value_usd, {indicator_part(2)} = 'granted') AS grants_usd"
             f" FROM {AGGREGATES} WHERE {f}",
             {**{s: f"People {s}" for s in stages}, "grants_usd": "Grants (USD)"},
         ),
@@ -251,7 +250,7 @@ def income_generation(ctx: Context) -> Dashboard:
             "Funnel: people by stage",
             "SELECT stage, coalesce(t.people, 0) AS people"
             f" FROM (SELECT arrayJoin({stage_list}) AS stage) AS s LEFT JOIN"
-            f" (SELECT {_part(2)} AS stage, {sum_people()} AS people FROM {AGGREGATES}"
+            f" (SELECT {indicator_part(2)} AS stage, {sum_people()} AS people FROM {AGGREGATES}"
             f" WHERE {f} GROUP BY stage) AS t USING (stage)"
             f" ORDER BY indexOf({stage_list}, stage)",
             "stage",
@@ -260,7 +259,7 @@ def income_generation(ctx: Context) -> Dashboard:
         ),
         table(
             "Activities by stage",
-            f"SELECT {_part(1)} AS activity, {by_stage} FROM {AGGREGATES} WHERE {f}"
+            f"SELECT {indicator_part(1)} AS activity, {by_stage} FROM {AGGREGATES} WHERE {f}"
             " GROUP BY activity HAVING sum(events) > 0 ORDER BY activity",
             {"activity": "Activity", **{s: _label(s) for s in stages}},
             width=12,
@@ -312,8 +311,8 @@ def hiv_training(ctx: Context) -> Dashboard:
         ),
         bars(
             "By audience",
-            f"SELECT {_part(1)} AS audience, sum(sessions) AS sessions_held,"
-            f" {sum_people()} AS participants FROM {AGGREGATES} WHERE {f}"
+            "SELECT indicator_group AS audience, sum(sessions) AS sessions_held,"
+            f" {sum_people()} AS participants FROM {GROUPS} WHERE {f}"
             " GROUP BY audience HAVING sum(events) > 0 ORDER BY participants DESC",
             "audience",
             {"sessions_held": "Sessions", "participants": "Participants"},
@@ -321,7 +320,7 @@ def hiv_training(ctx: Context) -> Dashboard:
         ),
         bars(
             "By topic",
-            f"SELECT {_part(2)} AS topic, sum(sessions) AS sessions_held,"
+            f"SELECT {indicator_part(2)} AS topic, sum(sessions) AS sessions_held,"
             f" {sum_people()} AS participants FROM {AGGREGATES} WHERE {f}"
             " GROUP BY topic HAVING sum(events) > 0 ORDER BY participants DESC",
             "topic",
@@ -329,8 +328,10 @@ def hiv_training(ctx: Context) -> Dashboard:
         ),
         table(
             "Sessions by audience and topic",
-            f"SELECT {_part(1)} AS audience, "
-            + ", ".join(f"sumIf(sessions, {_part(2)} = {literal(t)}) AS {t}" for t in topics)
+            f"SELECT {indicator_part(1)} AS audience, "
+            + ", ".join(
+                f"sumIf(sessions, {indicator_part(2)} = {literal(t)}) AS {t}" for t in topics
+            )
             + f", sum(sessions) AS all_topics FROM {AGGREGATES} WHERE {f}"
             " GROUP BY audience HAVING sum(events) > 0 ORDER BY audience",
             {"audience": "Audience", **{t: _label(t) for t in topics}, "all_topics": "Total"},

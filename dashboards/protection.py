@@ -7,7 +7,15 @@ from dashboards.common import Context, aggregate_filter, population_variable
 from dashboards.model import Dashboard, Panel, Text, Variable
 from dashboards.panels import bars, by_name, stat, table, timeseries
 from dashboards.solutions import progress_sql
-from dashboards.sql import AGGREGATES, PEOPLE, TOTALS, literal, sum_people
+from dashboards.sql import (
+    AGGREGATES,
+    GROUPS,
+    PEOPLE,
+    TOTALS,
+    indicator_part,
+    literal,
+    sum_people,
+)
 from schemas.vocabulary import (
     RSD_DECISIONS,
     Kind,
@@ -25,15 +33,6 @@ _STAGES = [s.value for s in RsdStage]
 
 def _label(value: str) -> str:
     return value.replace("_", " ").capitalize()
-
-
-def _part(index: int) -> str:
-    """SQL: part ``index`` (1-based) of an indicator (``audience.topic``,
-    ``procedure.instance.stage``). The first part as ``substringIndex``: a string function
-    of a LowCardinality column runs once per distinct value, an array's element per row."""
-    if index == 1:
-        return "substringIndex(indicator, '.', 1)"
-    return f"splitByChar('.', indicator)[{index}]"
 
 
 def _stage_order(column: str) -> str:
@@ -61,8 +60,8 @@ def _training_panels(ctx: Context) -> list[Panel | Text]:
         ),
         bars(
             "Participants by audience",
-            f"SELECT {_part(1)} AS audience, sum(sessions) AS sessions_held,"
-            f" {sum_people()} AS participants FROM {AGGREGATES} WHERE {_TRAINING}"
+            "SELECT indicator_group AS audience, sum(sessions) AS sessions_held,"
+            f" {sum_people()} AS participants FROM {GROUPS} WHERE {_TRAINING}"
             " GROUP BY audience HAVING sum(events) > 0 ORDER BY participants DESC",
             "audience",
             {"sessions_held": "Sessions", "participants": "Participants"},
@@ -70,10 +69,10 @@ def _training_panels(ctx: Context) -> list[Panel | Text]:
         ),
         table(
             "Trainings by audience and region",
-            f"SELECT {_part(1)} AS audience, {ctx.region()} AS region_name,"
+            f"SELECT indicator_group AS audience, {ctx.region()} AS region_name,"
             " sum(events) AS trainings, sum(sessions) AS sessions_held,"
             f" sum(curriculum_sessions) AS in_curricula, {sum_people()} AS participants"
-            f" FROM {AGGREGATES} WHERE {_TRAINING}"
+            f" FROM {GROUPS} WHERE {_TRAINING}"
             " GROUP BY audience, region_name HAVING sum(events) > 0"
             " ORDER BY audience, participants DESC",
             {
@@ -93,16 +92,19 @@ def _training_panels(ctx: Context) -> list[Panel | Text]:
 def _rsd_panels(ctx: Context) -> list[Panel | Text]:
     columns = [(p.value, i.value) for p in RsdProcedure for i in RsdInstance]
     by_column = ", ".join(
-        f"sumIf(cases, {_part(1)} = {literal(p)} AND {_part(2)} = {literal(i)}) AS {p}_{i}"
+        f"sumIf(cases, {indicator_part(1)} = {literal(p)}"
+        f" AND {indicator_part(2)} = {literal(i)}) AS {p}_{i}"
         for p, i in columns
     )
-    by_stage = ", ".join(f"sumIf(cases, {_part(3)} = {literal(s)}) AS {s}" for s in _STAGES)
+    by_stage = ", ".join(
+        f"sumIf(cases, {indicator_part(3)} = {literal(s)}) AS {s}" for s in _STAGES
+    )
     merits = ", ".join(literal(s.value) for s in RSD_DECISIONS if s is not RsdStage.CLOSED)
     decided = ", ".join(literal(s.value) for s in RSD_DECISIONS)
     return [
         table(
             "RSD pipeline by stage",
-            f"SELECT {_part(3)} AS stage, {by_column}, sum(cases) AS all_cases,"
+            f"SELECT {indicator_part(3)} AS stage, {by_column}, sum(cases) AS all_cases,"
             f" sum({PEOPLE}) AS persons FROM {AGGREGATES} WHERE {_RSD}"
             f" GROUP BY stage HAVING sum(events) > 0 ORDER BY {_stage_order('stage')}",
             {
@@ -119,8 +121,8 @@ def _rsd_panels(ctx: Context) -> list[Panel | Text]:
         table(
             "RSD pipeline by origin",
             f"SELECT {ctx.origin()} AS origin_name, {by_stage}, sum(cases) AS all_cases,"
-            f" round(100 * sumIf(cases, {_part(3)} = 'recognized')"
-            f" / nullIf(sumIf(cases, {_part(3)} IN ({merits})), 0), 1) AS recognition_rate"
+            f" round(100 * sumIf(cases, {indicator_part(3)} = 'recognized')"
+            f" / nullIf(sumIf(cases, {indicator_part(3)} IN ({merits})), 0), 1) AS recognition_rate"
             f" FROM {AGGREGATES} WHERE {_RSD}"
             " GROUP BY origin_name HAVING sum(events) > 0 ORDER BY all_cases DESC",
             {
@@ -138,8 +140,8 @@ def _rsd_panels(ctx: Context) -> list[Panel | Text]:
         timeseries(
             "RSD cases submitted and decided, by month",
             f"SELECT toStartOfMonth(day) AS time,"
-            f" sumIf(cases, {_part(3)} = 'submitted') AS submitted,"
-            f" sumIf(cases, {_part(3)} IN ({decided})) AS decided"
+            f" sumIf(cases, {indicator_part(3)} = 'submitted') AS submitted,"
+            f" sumIf(cases, {indicator_part(3)} IN ({decided})) AS decided"
             f" FROM {AGGREGATES} WHERE {_RSD} GROUP BY time ORDER BY time",
             {"submitted": "Submitted", "decided": "Decided or closed"},
             bars_style=True,

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from schemas.refdata import Partner, Region, Target
 from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex
-from warehouse.tables import AGGREGATE_COLUMNS
+from warehouse.tables import AGGREGATE_COLUMNS, INDICATOR_GROUP
 
 #: People reached: the sum of the ten sex/age cells.
 PEOPLE = " + ".join(CELLS)
@@ -26,20 +26,25 @@ PEOPLE = " + ".join(CELLS)
 NOT_SGBV = "kind != 'sgbv'"
 #: The columns of an aggregate row after its day (or month).
 _VALUES = ", ".join(AGGREGATE_COLUMNS[1:-1])
-#: The same without the indicator (the columns of ``monthly_totals`` but its month).
+#: The same with the indicator's group for the indicator (``monthly_groups``' columns).
+_GROUP_VALUES = ", ".join(
+    "indicator_group" if c == "indicator" else c for c in AGGREGATE_COLUMNS[1:-1]
+)
+#: The same without the indicator.
 _TOTAL_VALUES = ", ".join(c for c in AGGREGATE_COLUMNS[1:-1] if c != "indicator")
 
 
-def in_period(month_table: str, columns: str) -> str:
+def in_period(month_table: str, columns: str, daily_columns: str | None = None) -> str:
     """SQL: the daily aggregates of the dashboard's period (``columns`` after ``day``), SGBV
     left out, read at the coarsest grain the period allows: ``month_table`` for the months
     wholly inside it (as rows dated the month's first day), ``daily_aggregates`` for the days
-    of the months at its edges. A panel filtering on ``$__timeFilter(day)`` and grouping by
-    month or coarser gets what it got from the daily rows; panels must not group by day."""
+    of the months at its edges (selecting ``daily_columns``, default ``columns``). A panel
+    filtering on ``$__timeFilter(day)`` and grouping by month or coarser gets what it got from
+    the daily rows; panels must not group by day."""
     return (
         f"(SELECT month AS day, {columns} FROM {month_table} FINAL"
         " WHERE month >= $__fromTime AND toLastDayOfMonth(month) <= $__toTime"
-        f" UNION ALL SELECT day, {columns} FROM daily_aggregates FINAL"
+        f" UNION ALL SELECT day, {daily_columns or columns} FROM daily_aggregates FINAL"
         " WHERE $__timeFilter(day)"
         " AND (toStartOfMonth(day) < $__fromTime OR toLastDayOfMonth(day) > $__toTime)"
         f" AND {NOT_SGBV})"
@@ -48,12 +53,34 @@ def in_period(month_table: str, columns: str) -> str:
 
 #: The aggregates of the period, every column (``monthly_aggregates`` where it can).
 AGGREGATES = in_period("monthly_aggregates", _VALUES)
-#: The aggregates of the period without the indicator (``monthly_totals`` where it can):
-#: for panels that show no indicator, ~30x fewer rows than :data:`AGGREGATES` at 10 M facts.
-TOTALS = in_period("monthly_totals", _TOTAL_VALUES)
+#: The aggregates of the period with the indicator's group (its first part: an audience)
+#: in place of the indicator, as ``indicator_group`` (``monthly_groups`` where it can): for
+#: panels that show no more of the indicator than that.
+GROUPS = in_period(
+    "monthly_groups",
+    _GROUP_VALUES,
+    ", ".join(
+        f"{INDICATOR_GROUP} AS indicator_group" if c == "indicator" else c
+        for c in AGGREGATE_COLUMNS[1:-1]
+    ),
+)
+#: The aggregates of the period without the indicator (``monthly_groups`` where it can):
+#: for panels that show no indicator, ~5x fewer rows than :data:`AGGREGATES` at 10 M facts.
+TOTALS = in_period("monthly_groups", _TOTAL_VALUES)
 #: Every month of the aggregates (SGBV left out), as rows dated the month's first day: for
 #: panels whose period is whole years or months chosen by a variable, not the time picker.
 MONTHS = f"(SELECT month AS day, {_VALUES} FROM monthly_aggregates FINAL)"
+#: The same of ``monthly_groups``: the indicator's group (``indicator_group``) for the indicator.
+GROUP_MONTHS = f"(SELECT month AS day, {_GROUP_VALUES} FROM monthly_groups FINAL)"
+
+
+def indicator_part(index: int) -> str:
+    """SQL: part ``index`` (1-based) of an indicator (``audience.topic``,
+    ``procedure.instance.stage``). The first part as :data:`INDICATOR_GROUP`: a string function
+    of a LowCardinality column runs once per distinct value, an array's element per row."""
+    if index == 1:
+        return INDICATOR_GROUP
+    return f"splitByChar('.', indicator)[{index}]"
 
 
 def sum_people(condition: str | None = None) -> str:

@@ -1,12 +1,14 @@
 """The month grains the dashboards read: ``monthly_aggregates``, the daily aggregates summed
-per month key (:data:`warehouse.tables.MONTH_KEY`), and ``monthly_totals``, those summed
-without the indicator (:data:`warehouse.tables.TOTALS_KEY`); SGBV left out of both.
+per month key (:data:`warehouse.tables.MONTH_KEY`), and ``monthly_groups``, those summed per
+the indicator's first part (:data:`warehouse.tables.GROUPS_KEY`; panels that show no indicator
+sum these). SGBV is left out of both.
 
 It is maintained by the same bounded refresh as the daily aggregates, never by deltas: the
 daily rows a batch rewrote are copied to ``month_days`` (the daily rows ordered by a hash of
 their month key), and the month row of each touched month key is recomputed from all of its
-daily rows there (at most 31, one short range); then the monthly total of each touched group
-from its month rows (one short range of ``monthly_aggregates``). A retried batch, a
+daily rows there (at most 31, one short range); then the monthly groups of each touched
+group of :data:`warehouse.tables.TOTALS_KEY` from its month rows (one short range of
+``monthly_aggregates``, whose sorting key starts with the group's). A retried batch, a
 duplicate, a correction arriving out of order or two writers racing give what a
 recomputation from the daily aggregates gives, as they do for the daily rows themselves.
 """
@@ -22,11 +24,13 @@ from warehouse.client import Warehouse
 from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import (
     AGGREGATE_KEY,
+    GROUPS_KEY,
+    INDICATOR_GROUP,
     MEASURES,
     MONTH_DAY_COLUMNS,
     MONTH_KEY,
     MONTHLY_COLUMNS,
-    MONTHLY_TOTAL_COLUMNS,
+    MONTHLY_GROUP_COLUMNS,
     TOTALS_KEY,
 )
 
@@ -34,6 +38,8 @@ from warehouse.tables import (
 #: engine (docs/sgbv.md), so the dashboards' table cannot hold them.
 SGBV = SENSITIVE_KIND
 MONTH_KEY_STRUCTURE = "month Date, " + ", ".join(f"{k} String" for k in MONTH_KEY[1:])
+#: Every value a month grain sums, in the order of its columns.
+_SUMS = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
 TOTALS_KEY_STRUCTURE = ", ".join(f"{k} {'Date' if k == 'month' else 'String'}" for k in TOTALS_KEY)
 
 
@@ -52,28 +58,36 @@ def refresh_monthly_sql() -> str:
     :data:`MONTH_KEY_STRUCTURE`) as sums of their daily rows in ``month_days FINAL``."""
     key = ", ".join(MONTH_KEY)
     rest = ", ".join(MONTH_KEY[1:])
-    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
     groups = rows_of("groups", MONTH_KEY_STRUCTURE)
     return (
         f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
-        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6)"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {_SUMS}, now64(6)"
         " FROM month_days FINAL"
         f" WHERE month_hash IN (SELECT {month_hash_sql('month')} FROM {groups})"
         f" GROUP BY {key}"
     )
 
 
-def refresh_totals_sql() -> str:
-    """``INSERT ... SELECT`` rewriting the ``monthly_totals`` rows of the groups in
-    ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`) as sums of ``monthly_aggregates
-    FINAL``, whose sorting key starts with the group's: each group is one short range."""
-    key = ", ".join(TOTALS_KEY)
-    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+def groups_sql(where: str) -> str:
+    """``INSERT ... SELECT`` of the ``monthly_groups`` rows of the ``monthly_aggregates FINAL``
+    rows matching ``where`` (SQL, from `` WHERE``, or empty): their sums per group."""
+    key = ", ".join(GROUPS_KEY)
+    selected = ", ".join((*TOTALS_KEY, f"{INDICATOR_GROUP} AS indicator_group"))
     return (
-        f"INSERT INTO monthly_totals ({', '.join(MONTHLY_TOTAL_COLUMNS)})"
-        f" SELECT {key}, {sums}, now64(6) FROM monthly_aggregates FINAL"
-        f" WHERE ({key}) IN (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
+        f"INSERT INTO monthly_groups ({', '.join(MONTHLY_GROUP_COLUMNS)})"
+        f" SELECT {selected}, {_SUMS}, now64(6) FROM monthly_aggregates FINAL{where}"
         f" GROUP BY {key}"
+    )
+
+
+def refresh_groups_sql() -> str:
+    """``INSERT ... SELECT`` rewriting the ``monthly_groups`` rows of the groups in
+    ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`, each every indicator group within it)
+    from ``monthly_aggregates FINAL``, whose sorting key starts with the group's: each group
+    is one short range."""
+    return groups_sql(
+        f" WHERE ({', '.join(TOTALS_KEY)}) IN"
+        f" (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
     )
 
 
@@ -99,7 +113,7 @@ def month_groups(columns: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     """Copy the daily rows a refresh just wrote (``daily``: columns of ``AGGREGATE_COLUMNS``)
-    to ``month_days``, recompute the month rows of their month keys, then the monthly totals
+    to ``month_days``, recompute the month rows of their month keys, then the monthly groups
     of those; SGBV rows are left out. Return how many month keys were rewritten."""
     rows = open_rows(daily)
     if not rows["day"]:
@@ -107,29 +121,25 @@ def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     wh.insert("month_days", rows)
     groups = month_groups(rows)
     wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
-    wh.command(refresh_totals_sql(), {"totals": tsv(totals_groups(groups))})
+    wh.command(refresh_groups_sql(), {"totals": tsv(totals_groups(groups))})
     return len(groups)
 
 
 def derive_monthly_sql(month: str = "") -> list[str]:
-    """The statements that fill ``month_days``, ``monthly_aggregates`` and ``monthly_totals``
-    from ``daily_aggregates`` (what the migrations do once; the benchmarks' bulk years use
-    it), for the month ``month`` (``YYYY-MM-DD`` of its first day) or, without, every month."""
+    """The statements that fill ``month_days`` and the month grains from ``daily_aggregates``
+    (what the migrations do once; the benchmarks' bulk years use it), for the month ``month``
+    (``YYYY-MM-DD`` of its first day) or, without, every month."""
     daily = ", ".join(MONTH_DAY_COLUMNS)
     rest = ", ".join(MONTH_KEY[1:])
-    sums = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
     in_month = f" AND toStartOfMonth(day) = '{month}'" if month else ""
     source = f"daily_aggregates FINAL WHERE kind != '{SGBV}'{in_month}"
-    totals = ", ".join(TOTALS_KEY)
     month_rows = f" WHERE month = '{month}'" if month else ""
     return [
         f"INSERT INTO month_days ({daily}) SELECT {daily} FROM {source}",
         f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
-        f" SELECT toStartOfMonth(day) AS month, {rest}, {sums}, now64(6) FROM {source}"
+        f" SELECT toStartOfMonth(day) AS month, {rest}, {_SUMS}, now64(6) FROM {source}"
         f" GROUP BY month, {rest}",
-        f"INSERT INTO monthly_totals ({', '.join(MONTHLY_TOTAL_COLUMNS)})"
-        f" SELECT {totals}, {sums}, now64(6) FROM monthly_aggregates FINAL{month_rows}"
-        f" GROUP BY {totals}",
+        groups_sql(month_rows),
     ]
 
 

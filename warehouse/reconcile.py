@@ -7,7 +7,7 @@ events with any revision in the month (``fact_keys``, ordered by day), the winne
 among all its revisions (``fact_revisions``, by event), kept when it is active and in the
 month. Both cost what the month holds, not what the history holds. The dashboards' month
 grains are checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``,
-``monthly_totals``) must equal :func:`month_summed_daily` (the month's daily aggregates summed
+``monthly_groups``) must equal :func:`month_summed_daily` (the month's daily aggregates summed
 per the grain's key, SGBV left out, as the grains hold them).
 
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
@@ -31,7 +31,13 @@ from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.facts import columnar, monthly_sql, renamed
 from warehouse.monthly import SGBV
-from warehouse.tables import MEASURES, MONTH_KEY, RECONCILIATION_COLUMNS, TOTALS_KEY
+from warehouse.tables import (
+    GROUPS_KEY,
+    INDICATOR_GROUP,
+    MEASURES,
+    MONTH_KEY,
+    RECONCILIATION_COLUMNS,
+)
 from warehouse.winners import IN_RANGE, month_range, winners_sql
 
 #: The winner's fields a monthly total needs.
@@ -54,19 +60,27 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
 #: The columns of each month grain's key besides the month, by table.
 GRAINS: dict[str, tuple[str, ...]] = {
     "monthly_aggregates": MONTH_KEY[1:],
-    "monthly_totals": tuple(k for k in TOTALS_KEY if k != "month"),
+    "monthly_groups": tuple(k for k in GROUPS_KEY if k != "month"),
 }
 
 
-def _grain_sql(source: str, month: str, key: Sequence[str], where: str = "1") -> str:
+#: The SQL, on a daily aggregate row, of a month grain's key column the daily rows lack.
+_DERIVED = {"indicator_group": INDICATOR_GROUP}
+
+
+def _grain_sql(
+    source: str, month: str, key: Sequence[str], where: str = "1", derived: bool = False
+) -> str:
     """SQL: per ``month`` and ``key`` of ``source`` rows matching ``where``, every total;
-    all-zero groups left out."""
+    all-zero groups left out. ``derived``: ``source`` holds daily rows, whose ``_DERIVED``
+    key columns are computed."""
     values = ("events", *CELLS, *MEASURES)
+    columns = ", ".join(f"{_DERIVED[k]} AS {k}" if derived and k in _DERIVED else k for k in key)
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in values)
     nonzero = " OR ".join(f"total_{c} != 0" for c in values)
     group = ", ".join(("month_start", *key))
     return (
-        f"SELECT {month} AS month_start, {', '.join(key)}, {sums}"
+        f"SELECT {month} AS month_start, {columns}, {sums}"
         f" FROM {source} WHERE {where} GROUP BY {group} HAVING {nonzero} ORDER BY {group}"
     )
 
@@ -87,7 +101,7 @@ def month_summed_daily(
     """What :func:`month_from_monthly` must return for ``table``: the daily aggregates
     summed per its key, SGBV left out."""
     where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {IN_RANGE}")
-    sql = _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where)
+    sql = _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where, True)
     return wh.query(sql, None if month is None else month_range(month))
 
 

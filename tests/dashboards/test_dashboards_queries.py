@@ -23,7 +23,7 @@ from dashboards.queries import (
     year_context,
 )
 from dashboards.sgbv import UID as SGBV_UID
-from dashboards.sql import AGGREGATES, MONTHS, TOTALS
+from dashboards.sql import AGGREGATES, GROUP_MONTHS, GROUPS, MONTHS, TOTALS
 from partnerhub.settings import HubSettings
 from producers.simulator import SimulationSpec, simulate
 from rollups.months import month_bounds
@@ -35,7 +35,7 @@ from tests.dashboards.test_dashboards_access import DASHBOARD_USER, row_filters
 from tests.support import load_simulation
 from warehouse.client import Warehouse
 from warehouse.facts import write_alerts
-from warehouse.tables import TABLES
+from warehouse.tables import INDICATOR_GROUP, TABLES
 
 pytestmark = pytest.mark.clickhouse
 
@@ -212,7 +212,7 @@ def test_the_row_filters_do_hide_rows(
     overview = next(d for d in DASHBOARDS if d.uid == "partnerhub-overview")
     first = next(iter(panels(overview)))
     everything = run_panel(warehouse, first, PERIOD, variables[overview.uid])
-    hidden = {"daily_aggregates": "0", "monthly_aggregates": "0", "monthly_totals": "0"}
+    hidden = {table: "0" for table in ("daily_aggregates", "monthly_aggregates", "monthly_groups")}
     none = run_panel(warehouse, first, PERIOD, variables[overview.uid], hidden)
     assert none != everything
 
@@ -227,14 +227,26 @@ MID_MONTHS = QueryContext(
 DAILY = "daily_aggregates FINAL"
 
 
+#: The same with the indicator's group, computed here (what ``monthly_groups`` holds).
+DAILY_GROUPS = f"(SELECT *, {INDICATOR_GROUP} AS indicator_group FROM daily_aggregates FINAL)"
+#: Each month grain's source as panels read it, and what it stands for at the day grain.
+GRAIN_SOURCES = {
+    AGGREGATES: DAILY,
+    TOTALS: DAILY,
+    MONTHS: DAILY,
+    GROUPS: DAILY_GROUPS,
+    GROUP_MONTHS: DAILY_GROUPS,
+}
+
+
 def _on_daily_rows(panel: Panel) -> Panel:
     """``panel`` with its aggregates read at the day grain only, as before the month grain."""
-    queries = [
-        replace(
-            q, sql=q.sql.replace(AGGREGATES, DAILY).replace(TOTALS, DAILY).replace(MONTHS, DAILY)
-        )
-        for q in panel.queries
-    ]
+    queries = []
+    for q in panel.queries:
+        sql = q.sql
+        for source, daily in GRAIN_SOURCES.items():
+            sql = sql.replace(source, daily)
+        queries.append(replace(q, sql=sql))
     return replace(panel, queries=queries)
 
 
@@ -253,7 +265,7 @@ def _aggregate_cases() -> list[Any]:
         pytest.param(d, p, id=f"{d.uid}/{p.title}")
         for d in DASHBOARDS
         for p in panels(d)
-        if any(source in q.sql for q in p.queries for source in (AGGREGATES, TOTALS, MONTHS))
+        if any(source in q.sql for q in p.queries for source in GRAIN_SOURCES)
     ]
 
 
@@ -283,8 +295,10 @@ def test_the_comparison_sees_a_month_grain_that_differs(
 ) -> None:
     """The comparison above can fail: month rows missing from a grain change a panel."""
     for uid, title, table in (
-        ("partnerhub-overview", "At a glance", "monthly_totals"),
+        ("partnerhub-overview", "At a glance", "monthly_groups"),
         ("partnerhub-assistance", "Assistance at a glance", "monthly_aggregates"),
+        ("partnerhub-protection", "Participants by audience", "monthly_groups"),
+        ("partnerhub-protection", "Targets and achievements", "monthly_groups"),
     ):
         dashboard = next(d for d in DASHBOARDS if d.uid == uid)
         glance = next(p for p in panels(dashboard) if p.title == title)

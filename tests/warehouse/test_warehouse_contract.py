@@ -374,9 +374,9 @@ EXPECTED_ENGINES = {
         "ReplacingMergeTree(updated_at)",
         "kind, month, partner_id, region, population_type, origin, indicator",
     ),
-    "monthly_totals": (
+    "monthly_groups": (
         "ReplacingMergeTree(updated_at)",
-        "kind, month, partner_id, region, population_type, origin",
+        "kind, month, partner_id, region, population_type, origin, indicator_group",
     ),
     "month_days": (
         "ReplacingMergeTree(updated_at)",

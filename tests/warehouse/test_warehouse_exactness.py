@@ -26,7 +26,7 @@ from warehouse.facts import (
     totals_from_facts,
     write_facts,
 )
-from warehouse.tables import AGGREGATE_KEY, MONTH_KEY, TOTALS_KEY
+from warehouse.tables import AGGREGATE_KEY, GROUPS_KEY, MONTH_KEY, TOTALS_KEY
 
 pytestmark = pytest.mark.clickhouse
 
@@ -186,30 +186,32 @@ def expected_month_grain(rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any
 
 
 def assert_month_grain_exact(wh: Warehouse, rows: list[Row]) -> None:
-    """``monthly_aggregates`` equals the truth per month key and ``monthly_totals`` per its
-    group; a key nothing counts towards any more is all zeros, and no row is SGBV."""
-    stored = {
-        tuple(r[k] for k in MONTH_KEY): {
-            k: v for k, v in r.items() if k not in MONTH_KEY and k != "updated_at"
-        }
-        for r in wh.query("SELECT * FROM monthly_aggregates FINAL")
-    }
-    assert all(key[MONTH_KEY.index("kind")] != "sgbv" for key in stored)
+    """``monthly_aggregates`` equals the truth per month key and ``monthly_groups`` per its
+    key; a key nothing counts towards any more is all zeros, and no row is SGBV."""
     truth = expected_month_grain(rows)
-    _assert_grain(stored, truth)
-    # monthly_totals: the same truth summed without the indicator.
-    positions = [MONTH_KEY.index(k) for k in TOTALS_KEY]
-    coarse: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-    for key, totals in truth.items():
-        for name, value in totals.items():
-            coarse[tuple(key[i] for i in positions)][name] += value
-    stored_totals = {
-        tuple(r[k] for k in TOTALS_KEY): {
-            k: v for k, v in r.items() if k not in TOTALS_KEY and k != "updated_at"
+    assert all(key[MONTH_KEY.index("kind")] != "sgbv" for key in truth)
+    indicator = MONTH_KEY.index("indicator")
+
+    def group(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        # The grain's own key, computed here in Python: the indicator up to its first '.'.
+        return (*(key[MONTH_KEY.index(k)] for k in TOTALS_KEY), key[indicator].split(".")[0])
+
+    for table, grain_key, of in (
+        ("monthly_aggregates", MONTH_KEY, None),
+        ("monthly_groups", GROUPS_KEY, group),
+    ):
+        coarse: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+        for key, totals in truth.items():
+            for name, value in totals.items():
+                coarse[key if of is None else of(key)][name] += value
+        stored = {
+            tuple(r[k] for k in grain_key): {
+                k: v for k, v in r.items() if k not in grain_key and k != "updated_at"
+            }
+            for r in wh.query(f"SELECT * FROM {table} FINAL")
         }
-        for r in wh.query("SELECT * FROM monthly_totals FINAL")
-    }
-    _assert_grain(stored_totals, {key: dict(t) for key, t in coarse.items()})
+        assert all(key[grain_key.index("kind")] != "sgbv" for key in stored), table
+        _assert_grain(stored, {key: dict(t) for key, t in coarse.items()})
 
 
 def _assert_grain(
@@ -263,7 +265,7 @@ def test_totals_are_exact_whatever_the_order_duplicates_and_corrections(
     wh.command("OPTIMIZE TABLE facts FINAL")
     wh.command("OPTIMIZE TABLE daily_aggregates FINAL")
     wh.command("OPTIMIZE TABLE monthly_aggregates FINAL")
-    wh.command("OPTIMIZE TABLE monthly_totals FINAL")
+    wh.command("OPTIMIZE TABLE monthly_groups FINAL")
     assert totals_by_month(wh) == expected
     assert totals_from_facts(wh) == expected
     assert_month_grain_exact(wh, written)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dashboards.bench import YEAR, build_year, default_period, time_panels
+from dashboards.bench import YEAR, build_year, default_period, settle, time_panels
 from dashboards.catalog import dashboards
 from dashboards.common import Context
 from dashboards.queries import dashboard_variables, panels, run_panel, year_context
@@ -37,6 +37,11 @@ def test_a_generated_year_runs_every_panel(tmp_path: Path) -> None:
         assert first_reports.differing(wh) == 0
         _scorecard_matches_the_facts(wh, context)
         _pipeline_range_holds_writes(wh, context)
+        with pytest.raises(TimeoutError):
+            settle(wh, timeout=0.0)  # never three quiet polls within no time
+        settle(wh, timeout=120)
+        merging = "SELECT count() AS n FROM system.merges WHERE database = currentDatabase()"
+        assert wh.query(merging)[0]["n"] == 0
         seen: list[int] = []
         timings = time_panels(wh, context, repeats=2, progress=seen.append)
     expected = sum(1 for d in dashboards(context) for _ in panels(d))

@@ -133,7 +133,8 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     rows = wh.query(
         "SELECT table, sum(rows) AS n FROM system.parts WHERE active"
         " AND database = currentDatabase() AND table IN ('facts', 'daily_aggregates',"
-        " 'monthly_aggregates', 'monthly_groups', 'partner_activity', 'first_report_days')"
+        " 'monthly_aggregates', 'monthly_groups', 'monthly_totals', 'partner_activity',"
+        " 'first_report_days')"
         " GROUP BY table"
     )
     return {r["table"]: int(r["n"]) for r in rows}

@@ -1,14 +1,14 @@
 """The month grains the dashboards read: ``monthly_aggregates``, the daily aggregates summed
-per month key (:data:`warehouse.tables.MONTH_KEY`), and ``monthly_groups``, those summed per
-the indicator's first part (:data:`warehouse.tables.GROUPS_KEY`; panels that show no indicator
-sum these). SGBV is left out of both.
+per month key (:data:`warehouse.tables.MONTH_KEY`); ``monthly_groups``, those summed per the
+indicator's first part (:data:`warehouse.tables.GROUPS_KEY`); and ``monthly_totals``, summed
+without the indicator (:data:`warehouse.tables.TOTALS_KEY`). SGBV is left out of all three.
 
 It is maintained by the same bounded refresh as the daily aggregates, never by deltas: the
 daily rows a batch rewrote are copied to ``month_days`` (the daily rows ordered by a hash of
 their month key), and the month row of each touched month key is recomputed from all of its
-daily rows there (at most 31, one short range); then the monthly groups of each touched
-group of :data:`warehouse.tables.TOTALS_KEY` from its month rows (one short range of
-``monthly_aggregates``, whose sorting key starts with the group's). A retried batch, a
+daily rows there (at most 31, one short range); then the monthly groups and the monthly total
+of each touched group of :data:`warehouse.tables.TOTALS_KEY`, each from the grain below it
+(one short range there, whose sorting key starts with the group's). A retried batch, a
 duplicate, a correction arriving out of order or two writers racing give what a
 recomputation from the daily aggregates gives, as they do for the daily rows themselves.
 """
@@ -16,7 +16,7 @@ recomputation from the daily aggregates gives, as they do for the daily rows the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from disclosure.rules import SENSITIVE_KIND
 from schemas.vocabulary import CELLS
@@ -31,6 +31,7 @@ from warehouse.tables import (
     MONTH_KEY,
     MONTHLY_COLUMNS,
     MONTHLY_GROUP_COLUMNS,
+    MONTHLY_TOTAL_COLUMNS,
     TOTALS_KEY,
 )
 
@@ -68,27 +69,44 @@ def refresh_monthly_sql() -> str:
     )
 
 
-def groups_sql(where: str) -> str:
-    """``INSERT ... SELECT`` of the ``monthly_groups`` rows of the ``monthly_aggregates FINAL``
-    rows matching ``where`` (SQL, from `` WHERE``, or empty): their sums per group."""
-    key = ", ".join(GROUPS_KEY)
-    selected = ", ".join((*TOTALS_KEY, f"{INDICATOR_GROUP} AS indicator_group"))
-    return (
-        f"INSERT INTO monthly_groups ({', '.join(MONTHLY_GROUP_COLUMNS)})"
-        f" SELECT {selected}, {_SUMS}, now64(6) FROM monthly_aggregates FINAL{where}"
-        f" GROUP BY {key}"
-    )
+class _Above(NamedTuple):
+    """A grain summed from the one below it per a coarser key."""
+
+    table: str
+    columns: tuple[str, ...]
+    source: str
+    key: tuple[str, ...]
+
+    def sql(self, where: str) -> str:
+        """``INSERT ... SELECT`` of the sums of ``source FINAL`` rows matching ``where``."""
+        selected = ", ".join(
+            f"{INDICATOR_GROUP} AS {k}" if k == "indicator_group" else k for k in self.key
+        )
+        return (
+            f"INSERT INTO {self.table} ({', '.join(self.columns)})"
+            f" SELECT {selected}, {_SUMS}, now64(6) FROM {self.source} FINAL{where}"
+            f" GROUP BY {', '.join(self.key)}"
+        )
 
 
-def refresh_groups_sql() -> str:
-    """``INSERT ... SELECT`` rewriting the ``monthly_groups`` rows of the groups in
-    ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`, each every indicator group within it)
-    from ``monthly_aggregates FINAL``, whose sorting key starts with the group's: each group
+#: The grains above the month rows, each summed from the one before, in the order the refresh
+#: recomputes them for the groups of :data:`TOTALS_KEY` a batch touched.
+_ABOVE = (
+    _Above("monthly_groups", MONTHLY_GROUP_COLUMNS, "monthly_aggregates", GROUPS_KEY),
+    _Above("monthly_totals", MONTHLY_TOTAL_COLUMNS, "monthly_groups", TOTALS_KEY),
+)
+
+
+def refresh_above_sql() -> list[str]:
+    """``INSERT ... SELECT`` statements rewriting ``monthly_groups``, then ``monthly_totals``,
+    for the groups in ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`), each as sums of the
+    grain below it read with ``FINAL``, whose sorting key starts with the group's: each group
     is one short range."""
-    return groups_sql(
+    within = (
         f" WHERE ({', '.join(TOTALS_KEY)}) IN"
         f" (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
     )
+    return [grain.sql(within) for grain in _ABOVE]
 
 
 def totals_groups(month_keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -113,7 +131,7 @@ def month_groups(columns: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
 
 def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     """Copy the daily rows a refresh just wrote (``daily``: columns of ``AGGREGATE_COLUMNS``)
-    to ``month_days``, recompute the month rows of their month keys, then the monthly groups
+    to ``month_days``, recompute the month rows of their month keys, then the monthly totals
     of those; SGBV rows are left out. Return how many month keys were rewritten."""
     rows = open_rows(daily)
     if not rows["day"]:
@@ -121,7 +139,9 @@ def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     wh.insert("month_days", rows)
     groups = month_groups(rows)
     wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
-    wh.command(refresh_groups_sql(), {"totals": tsv(totals_groups(groups))})
+    totals = {"totals": tsv(totals_groups(groups))}
+    for sql in refresh_above_sql():
+        wh.command(sql, totals)
     return len(groups)
 
 
@@ -139,7 +159,7 @@ def derive_monthly_sql(month: str = "") -> list[str]:
         f"INSERT INTO monthly_aggregates ({', '.join(MONTHLY_COLUMNS)})"
         f" SELECT toStartOfMonth(day) AS month, {rest}, {_SUMS}, now64(6) FROM {source}"
         f" GROUP BY month, {rest}",
-        groups_sql(month_rows),
+        *(grain.sql(month_rows) for grain in _ABOVE),
     ]
 
 

@@ -7,8 +7,8 @@ events with any revision in the month (``fact_keys``, ordered by day), the winne
 among all its revisions (``fact_revisions``, by event), kept when it is active and in the
 month. Both cost what the month holds, not what the history holds. The dashboards' month
 grains are checked in the same pass: :func:`month_from_monthly` (``monthly_aggregates``,
-``monthly_groups``) must equal :func:`month_summed_daily` (the month's daily aggregates summed
-per the grain's key, SGBV left out, as the grains hold them).
+``monthly_groups``, ``monthly_totals``) must equal :func:`month_summed_daily` (the month's
+daily aggregates summed per the grain's key, SGBV left out, as the grains hold them).
 
 :func:`reconcile` checks the months whose ``activity_marks.marked_at`` (written by every
 refresh for the months of the keys it rewrote) is newer than the marks it last covered, and
@@ -37,6 +37,7 @@ from warehouse.tables import (
     MEASURES,
     MONTH_KEY,
     RECONCILIATION_COLUMNS,
+    TOTALS_KEY,
 )
 from warehouse.winners import IN_RANGE, month_range, winners_sql
 
@@ -61,6 +62,7 @@ def month_from_facts(wh: Warehouse, month: date) -> list[dict[str, Any]]:
 GRAINS: dict[str, tuple[str, ...]] = {
     "monthly_aggregates": MONTH_KEY[1:],
     "monthly_groups": tuple(k for k in GROUPS_KEY if k != "month"),
+    "monthly_totals": tuple(k for k in TOTALS_KEY if k != "month"),
 }
 
 

@@ -173,8 +173,8 @@ MONTHLY_COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
-#: The month key without the indicator, kind first (the order of ``monthly_aggregates``, whose
-#: prefix it is): the groups whose ``monthly_groups`` rows a refresh recomputes.
+#: The key of a monthly total: the month key without the indicator, kind first (the order of
+#: ``monthly_aggregates``, whose prefix it is); the groups a refresh recomputes.
 TOTALS_KEY: tuple[str, ...] = (
     "kind",
     "month",
@@ -192,10 +192,20 @@ INDICATOR_GROUP = "substringIndex(indicator, '.', 1)"
 GROUPS_KEY: tuple[str, ...] = (*TOTALS_KEY, "indicator_group")
 
 #: ``monthly_groups``: ``monthly_aggregates`` summed per :data:`GROUPS_KEY`, for the panels
-#: that show no more of the indicator than its first part (an audience), or none; rewritten
-#: for the groups of :data:`TOTALS_KEY` each sink batch touched.
+#: that show no more of the indicator than its first part (an audience); rewritten for the
+#: groups of :data:`TOTALS_KEY` each sink batch touched.
 MONTHLY_GROUP_COLUMNS: tuple[str, ...] = (
     *GROUPS_KEY,
+    "events",
+    *CELLS,
+    *MEASURES,
+    "updated_at",
+)
+
+#: ``monthly_totals``: ``monthly_groups`` summed per :data:`TOTALS_KEY`, for the panels that
+#: show no indicator; rewritten for the groups each sink batch touched.
+MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
+    *TOTALS_KEY,
     "events",
     *CELLS,
     *MEASURES,
@@ -333,6 +343,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),
     "monthly_aggregates": MONTHLY_COLUMNS,
     "monthly_groups": MONTHLY_GROUP_COLUMNS,
+    "monthly_totals": MONTHLY_TOTAL_COLUMNS,
     "first_reports": FIRST_REPORT_COLUMNS,
     "first_report_days": FIRST_REPORT_DAY_COLUMNS,
 }

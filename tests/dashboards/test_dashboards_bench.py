@@ -32,7 +32,7 @@ def test_a_generated_year_runs_every_panel(tmp_path: Path) -> None:
         assert totals_by_month(wh) == totals_from_facts(wh)
         for month in (date(2006, m, 1) for m in range(1, 13)):  # the daily grain, summed
             assert month_from_monthly(wh, month) == month_summed_daily(wh, month), month
-        assert month_grain_differing(wh) == 0  # monthly_groups too
+        assert month_grain_differing(wh) == 0  # monthly_groups and monthly_totals too
         assert stored["monthly_aggregates"] > 0
         assert first_reports.differing(wh) == 0
         _scorecard_matches_the_facts(wh, context)

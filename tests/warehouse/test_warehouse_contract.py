@@ -378,6 +378,10 @@ EXPECTED_ENGINES = {
         "ReplacingMergeTree(updated_at)",
         "kind, month, partner_id, region, population_type, origin, indicator_group",
     ),
+    "monthly_totals": (
+        "ReplacingMergeTree(updated_at)",
+        "kind, month, partner_id, region, population_type, origin",
+    ),
     "month_days": (
         "ReplacingMergeTree(updated_at)",
         "month_hash, day, partner_id, region, kind, population_type, origin, indicator",

@@ -186,19 +186,24 @@ def expected_month_grain(rows: list[Row]) -> dict[tuple[Any, ...], dict[str, Any
 
 
 def assert_month_grain_exact(wh: Warehouse, rows: list[Row]) -> None:
-    """``monthly_aggregates`` equals the truth per month key and ``monthly_groups`` per its
-    key; a key nothing counts towards any more is all zeros, and no row is SGBV."""
+    """``monthly_aggregates`` equals the truth per month key, ``monthly_groups`` and
+    ``monthly_totals`` per their keys; a key nothing counts towards any more is all zeros,
+    and no row is SGBV."""
     truth = expected_month_grain(rows)
     assert all(key[MONTH_KEY.index("kind")] != "sgbv" for key in truth)
     indicator = MONTH_KEY.index("indicator")
 
+    def total(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(key[MONTH_KEY.index(k)] for k in TOTALS_KEY)
+
     def group(key: tuple[Any, ...]) -> tuple[Any, ...]:
         # The grain's own key, computed here in Python: the indicator up to its first '.'.
-        return (*(key[MONTH_KEY.index(k)] for k in TOTALS_KEY), key[indicator].split(".")[0])
+        return (*total(key), key[indicator].split(".")[0])
 
     for table, grain_key, of in (
         ("monthly_aggregates", MONTH_KEY, None),
         ("monthly_groups", GROUPS_KEY, group),
+        ("monthly_totals", TOTALS_KEY, total),
     ):
         coarse: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(lambda: defaultdict(int))
         for key, totals in truth.items():
@@ -266,6 +271,7 @@ def test_totals_are_exact_whatever_the_order_duplicates_and_corrections(
     wh.command("OPTIMIZE TABLE daily_aggregates FINAL")
     wh.command("OPTIMIZE TABLE monthly_aggregates FINAL")
     wh.command("OPTIMIZE TABLE monthly_groups FINAL")
+    wh.command("OPTIMIZE TABLE monthly_totals FINAL")
     assert totals_by_month(wh) == expected
     assert totals_from_facts(wh) == expected
     assert_month_grain_exact(wh, written)

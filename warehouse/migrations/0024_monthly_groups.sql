@@ -1,13 +1,11 @@
--- Issue #14: the coarse month grain, for the panels that show only an indicator's first part
--- (the audience of a training, the activity of income generation) or no indicator at all:
--- monthly_aggregates summed per kind x month x partner x region x population type x origin x
--- indicator_group (the indicator up to its first '.'). Protection training's 112 indicators
--- are 14 audiences x 8 topics, so its audience panels read ~1/6 of the rows. It replaces
--- monthly_totals (0016, the same without indicator_group): the panels that read that now sum
--- this, ~6x its rows at 10 M facts and still within 150 ms, and a sink batch runs one
--- statement fewer. Rewritten by the refresh for exactly the groups a batch touched, from
--- monthly_aggregates (ordered with this key's first six columns as its prefix: a group is one
--- short range). No SGBV row, as in monthly_aggregates.
+-- Issue #14: a month grain between monthly_aggregates and monthly_totals, for the panels that
+-- show only an indicator's first part (the audience of a training, the activity of income
+-- generation): monthly_aggregates summed per kind x month x partner x region x population
+-- type x origin x indicator_group (the indicator up to its first '.'). Protection training's
+-- 112 indicators are 14 audiences x 8 topics, so its audience panels read ~1/6 of the rows.
+-- Rewritten by the refresh for exactly the groups a batch touched, from monthly_aggregates
+-- (ordered with this key's first six columns as its prefix: a group is one short range);
+-- monthly_totals is then recomputed from this table. No SGBV row, as in monthly_aggregates.
 CREATE TABLE IF NOT EXISTS monthly_groups
 (
     kind LowCardinality(String),
@@ -48,4 +46,3 @@ SELECT kind, month, partner_id, region, population_type, origin,
     sum(curriculum_sessions), now64(6)
 FROM monthly_aggregates FINAL
 GROUP BY kind, month, partner_id, region, population_type, origin, indicator_group;
-DROP TABLE IF EXISTS monthly_totals;

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from schemas.refdata import Partner, Region, Target
 from schemas.vocabulary import AGE_BRACKETS, CELLS, Sex
-from warehouse.tables import AGGREGATE_COLUMNS, INDICATOR_GROUP
+from warehouse.tables import AGGREGATE_COLUMNS, INDICATOR_GROUP, from_indicator
 
 #: People reached: the sum of the ten sex/age cells.
 PEOPLE = " + ".join(CELLS)
@@ -59,10 +59,7 @@ AGGREGATES = in_period("monthly_aggregates", _VALUES)
 GROUPS = in_period(
     "monthly_groups",
     _GROUP_VALUES,
-    ", ".join(
-        f"{INDICATOR_GROUP} AS indicator_group" if c == "indicator" else c
-        for c in AGGREGATE_COLUMNS[1:-1]
-    ),
+    ", ".join(from_indicator(c) for c in _GROUP_VALUES.split(", ")),
 )
 #: The aggregates of the period without the indicator (``monthly_totals`` where it can):
 #: for panels that show no indicator, ~30x fewer rows than :data:`AGGREGATES` at 10 M facts.

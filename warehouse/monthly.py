@@ -25,7 +25,6 @@ from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import (
     AGGREGATE_KEY,
     GROUPS_KEY,
-    INDICATOR_GROUP,
     MEASURES,
     MONTH_DAY_COLUMNS,
     MONTH_KEY,
@@ -33,6 +32,7 @@ from warehouse.tables import (
     MONTHLY_GROUP_COLUMNS,
     MONTHLY_TOTAL_COLUMNS,
     TOTALS_KEY,
+    from_indicator,
 )
 
 #: SGBV rows never reach the month grain: its figures leave only through the disclosure
@@ -79,9 +79,7 @@ class _Above(NamedTuple):
 
     def sql(self, where: str) -> str:
         """``INSERT ... SELECT`` of the sums of ``source FINAL`` rows matching ``where``."""
-        selected = ", ".join(
-            f"{INDICATOR_GROUP} AS {k}" if k == "indicator_group" else k for k in self.key
-        )
+        selected = ", ".join(from_indicator(k) for k in self.key)
         return (
             f"INSERT INTO {self.table} ({', '.join(self.columns)})"
             f" SELECT {selected}, {_SUMS}, now64(6) FROM {self.source} FINAL{where}"

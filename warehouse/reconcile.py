@@ -33,11 +33,11 @@ from warehouse.facts import columnar, monthly_sql, renamed
 from warehouse.monthly import SGBV
 from warehouse.tables import (
     GROUPS_KEY,
-    INDICATOR_GROUP,
     MEASURES,
     MONTH_KEY,
     RECONCILIATION_COLUMNS,
     TOTALS_KEY,
+    from_indicator,
 )
 from warehouse.winners import IN_RANGE, month_range, winners_sql
 
@@ -66,18 +66,14 @@ GRAINS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: The SQL, on a daily aggregate row, of a month grain's key column the daily rows lack.
-_DERIVED = {"indicator_group": INDICATOR_GROUP}
-
-
 def _grain_sql(
     source: str, month: str, key: Sequence[str], where: str = "1", derived: bool = False
 ) -> str:
     """SQL: per ``month`` and ``key`` of ``source`` rows matching ``where``, every total;
-    all-zero groups left out. ``derived``: ``source`` holds daily rows, whose ``_DERIVED``
-    key columns are computed."""
+    all-zero groups left out. ``derived``: ``source`` holds daily rows, from which the key
+    columns a grain computes are computed (:func:`warehouse.tables.from_indicator`)."""
     values = ("events", *CELLS, *MEASURES)
-    columns = ", ".join(f"{_DERIVED[k]} AS {k}" if derived and k in _DERIVED else k for k in key)
+    columns = ", ".join(from_indicator(k) if derived else k for k in key)
     sums = ", ".join(f"sum({c}) AS total_{c}" for c in values)
     nonzero = " OR ".join(f"total_{c} != 0" for c in values)
     group = ", ".join(("month_start", *key))

@@ -188,6 +188,14 @@ TOTALS_KEY: tuple[str, ...] = (
 #: an indicator without a ``.`` is its own group).
 INDICATOR_GROUP = "substringIndex(indicator, '.', 1)"
 
+
+def from_indicator(column: str) -> str:
+    """SQL selecting a grain's key ``column`` from rows that have an ``indicator`` (the daily
+    or month rows): ``indicator_group`` is computed (:data:`INDICATOR_GROUP`), any other
+    column is read as it is."""
+    return f"{INDICATOR_GROUP} AS indicator_group" if column == "indicator_group" else column
+
+
 #: The key of a monthly group: :data:`TOTALS_KEY` and the indicator's group.
 GROUPS_KEY: tuple[str, ...] = (*TOTALS_KEY, "indicator_group")
 

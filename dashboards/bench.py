@@ -27,11 +27,10 @@ from dashboards.sql import literal
 from dashboards.timerange import DEFAULT_FROM
 from schemas.vocabulary import CELLS, PopulationType
 from warehouse import first_reports
-from warehouse.bench import CASE_KINDS, INDICATORS, SESSION_KINDS
+from warehouse.bench import CASE_KINDS, INDICATORS, SESSION_KINDS, derive_daily
 from warehouse.client import Warehouse, quote_identifier
 from warehouse.migrate import migrate
 from warehouse.monthly import derive_monthly
-from warehouse.tables import AGGREGATE_KEY, MEASURES
 
 YEAR = 2006
 #: Regions, origins and population types one partner works with.
@@ -114,16 +113,7 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     from them; return the stored rows of the tables the panels read."""
     migrate(wh)
     wh.command(generate_year_sql(facts, context))
-    key = ", ".join("occurred_on" if k == "day" else k for k in AGGREGATE_KEY)
-    sums = ", ".join(f"sum({c})" for c in (*CELLS, *MEASURES))
-    # Every fact is a first revision: its own winner, so the aggregates are a plain GROUP BY,
-    # a month at a time: a 10 M-fact year grouped at once exceeds the engine's 1 GiB a query.
-    for month in range(1, 13):
-        wh.command(
-            f"INSERT INTO daily_aggregates SELECT {key}, count(), {sums}, now64(6) FROM facts"
-            f" WHERE status = 'active' AND toYYYYMM(occurred_on) = {YEAR * 100 + month}"
-            f" GROUP BY {key}"
-        )
+    derive_daily(wh)
     derive_monthly(wh)
     first_reports.derive(wh)
     wh.command(

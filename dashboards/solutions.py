@@ -18,6 +18,7 @@ from dashboards.sql import (
 )
 from schemas.refdata import Target
 from schemas.vocabulary import Kind, Solution, SolutionStage
+from warehouse.tables import first_part
 
 #: What each target measure counts in the aggregates.
 MEASURE_SQL = {
@@ -67,7 +68,7 @@ def progress_sql(ctx: Context, targets: Sequence[Target], kind: Kind) -> str:
     by_group = all(_first_part_only(t.indicator) for t in targets if t.kind is kind)
     source = GROUP_MONTHS if by_group else MONTHS
     indicator = "indicator_group AS indicator" if by_group else "indicator"
-    wanted = "substringIndex(t.indicator, '.', 1)" if by_group else "t.indicator"
+    wanted = first_part("t.indicator") if by_group else "t.indicator"
     counted = (
         f"a.kind = t.kind AND {_matches(wanted, 'a.indicator')}"
         " AND (t.population_type = '' OR t.population_type = a.population_type)"

@@ -26,10 +26,12 @@ PEOPLE = " + ".join(CELLS)
 NOT_SGBV = "kind != 'sgbv'"
 #: The columns of an aggregate row after its day (or month).
 _VALUES = ", ".join(AGGREGATE_COLUMNS[1:-1])
-#: The same with the indicator's group for the indicator (``monthly_groups``' columns).
-_GROUP_VALUES = ", ".join(
+#: The columns of a ``monthly_groups`` row after its month: the indicator's group for the
+#: indicator.
+_GROUP_COLUMNS = tuple(
     "indicator_group" if c == "indicator" else c for c in AGGREGATE_COLUMNS[1:-1]
 )
+_GROUP_VALUES = ", ".join(_GROUP_COLUMNS)
 #: The same without the indicator (the columns of ``monthly_totals`` but its month).
 _TOTAL_VALUES = ", ".join(c for c in AGGREGATE_COLUMNS[1:-1] if c != "indicator")
 
@@ -59,7 +61,7 @@ AGGREGATES = in_period("monthly_aggregates", _VALUES)
 GROUPS = in_period(
     "monthly_groups",
     _GROUP_VALUES,
-    ", ".join(from_indicator(c) for c in _GROUP_VALUES.split(", ")),
+    ", ".join(from_indicator(c) for c in _GROUP_COLUMNS),
 )
 #: The aggregates of the period without the indicator (``monthly_totals`` where it can):
 #: for panels that show no indicator, ~30x fewer rows than :data:`AGGREGATES` at 10 M facts.

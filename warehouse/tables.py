@@ -184,9 +184,15 @@ TOTALS_KEY: tuple[str, ...] = (
     "origin",
 )
 
-#: SQL: an indicator's group, its first part (``border_guards`` of ``border_guards.rsd``;
-#: an indicator without a ``.`` is its own group).
-INDICATOR_GROUP = "substringIndex(indicator, '.', 1)"
+
+def first_part(column: str) -> str:
+    """SQL: the first part of the indicator (or indicator pattern) in ``column``
+    (``border_guards`` of ``border_guards.rsd``; one without a ``.`` is its own first part)."""
+    return f"substringIndex({column}, '.', 1)"
+
+
+#: SQL: an indicator's group, its first part.
+INDICATOR_GROUP = first_part("indicator")
 
 
 def from_indicator(column: str) -> str:

@@ -130,25 +130,6 @@ def build_year(wh: Warehouse, facts: int, context: Context) -> dict[str, int]:
     return {r["table"]: int(r["n"]) for r in rows}
 
 
-def settle(
-    wh: Warehouse, timeout: float = 900.0, *, quiet_polls: int = 3, poll: float = 0.5
-) -> float:
-    """Wait until the engine has run no background merge in this database for ``quiet_polls``
-    polls in a row, as in a warehouse that filled over a year rather than in minutes; return
-    the seconds waited. :class:`TimeoutError` after ``timeout`` seconds."""
-    started = time.monotonic()
-    quiet = 0
-    while quiet < quiet_polls:
-        merging = wh.query(
-            "SELECT count() AS n FROM system.merges WHERE database = currentDatabase()"
-        )[0]["n"]
-        quiet = 0 if merging else quiet + 1
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(f"background merges still running after {timeout:.0f} s")
-        time.sleep(poll)
-    return time.monotonic() - started
-
-
 @dataclass
 class PanelTime:
     dashboard: str

@@ -176,6 +176,36 @@ def peak_rss_mib() -> float:
     return 0.0
 
 
+def reset_peak_rss() -> bool:
+    """Start a new peak: set VmHWM to the current RSS (Linux's ``clear_refs`` code 5), so the
+    next :func:`peak_rss_mib` is the peak of what ran since. False where that is not allowed
+    (the peak then still holds what ran before)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def settle(
+    wh: Warehouse, timeout: float = 900.0, *, quiet_polls: int = 3, poll: float = 0.5
+) -> float:
+    """Wait until the engine has run no background merge in this database for ``quiet_polls``
+    polls in a row, as in a warehouse that filled over a year rather than in minutes; return
+    the seconds waited. :class:`TimeoutError` after ``timeout`` seconds."""
+    started = time.monotonic()
+    quiet = 0
+    while quiet < quiet_polls:
+        merging = wh.query(
+            "SELECT count() AS n FROM system.merges WHERE database = currentDatabase()"
+        )[0]["n"]
+        quiet = 0 if merging else quiet + 1
+        if time.monotonic() - started > timeout:
+            raise TimeoutError(f"background merges still running after {timeout:.0f} s")
+        time.sleep(poll)
+    return time.monotonic() - started
+
+
 @dataclass
 class Figures:
     """What one benchmark run measured, in seconds unless named otherwise."""
@@ -198,7 +228,13 @@ class Figures:
     totals_by_month: float | None = None
     totals_from_facts: float | None = None
     full_check: bool | None = None
-    peak_rss_mib: float = 0.0
+    #: Peak RSS per phase, MiB, in the order they ran: the bulk prefill (the benchmark's
+    #: setup, not what a worker does), the sink steps (load and corrections: the worker's
+    #: path) and the reconciliation.
+    peak_rss: dict[str, float] = field(default_factory=dict)
+    #: False when the peak could not be reset between phases: each figure is then the peak
+    #: so far.
+    phases_separate: bool = True
 
     @property
     def load_rate(self) -> float:
@@ -206,6 +242,8 @@ class Figures:
         return self.facts_loaded / self.load_seconds if self.load_seconds else 0.0
 
     facts_loaded: int = 0
+    #: Seconds waited after the prefill for the engine's background merges of it.
+    settle_seconds: float = 0.0
 
     def rows(self) -> list[tuple[str, str]]:
         """The figures as (measure, value) text pairs, for printing."""
@@ -220,6 +258,7 @@ class Figures:
 
         rows = [
             ("fact rows after load", f"{self.facts:,}"),
+            ("waited for the prefill's background merges", f"{self.settle_seconds:.0f} s"),
             (
                 "load, sink steps (write + both refreshes per batch)",
                 f"{self.load_seconds:.1f} s ({self.load_rate:,.0f} events/s)",
@@ -252,8 +291,17 @@ class Figures:
                 ("totals_from_facts (argMax over all facts)", f"{self.totals_from_facts:.3f} s"),
                 ("whole-history totals equal", "yes" if self.full_check else "NO"),
             ]
-        rows.append(("peak RSS of this process (engine + Python)", f"{self.peak_rss_mib:,.0f} MiB"))
+        so_far = "" if self.phases_separate else ", peak so far"
+        rows += [
+            (f"peak RSS, {phase} (engine + Python{so_far})", f"{mib:,.0f} MiB")
+            for phase, mib in self.peak_rss.items()
+        ]
         return rows
+
+    def measure_phase(self, phase: str) -> None:
+        """Record the peak RSS of ``phase``, which just ended, and start the next phase's."""
+        self.peak_rss[phase] = peak_rss_mib()
+        self.phases_separate = reset_peak_rss() and self.phases_separate
 
 
 @dataclass(frozen=True)
@@ -437,6 +485,10 @@ def run(
     if facts > loaded:
         prefill(wh, facts - loaded, seed, now)
         progress(facts - loaded)
+        # The bulk prefill leaves the engine merging millions of rows for minutes; a worker
+        # whose history grew over a year meets no such backlog, so the timed steps wait it out.
+        figures.settle_seconds = settle(wh)
+    figures.measure_phase("prefill")
     for first in range(facts - loaded, facts, batch):
         rows = [event(seed, i, now) for i in range(first, min(first + batch, facts))]
         steps = _sink_batch(wh, rows)[:3]
@@ -459,6 +511,7 @@ def run(
             cpus.append(step.cpu)
         figures.keys.append(keys)
         progress(len(rows))
+    figures.measure_phase("sink steps")
     figures.facts = int(wh.query("SELECT count() AS n FROM facts")[0]["n"])
     started = time.perf_counter()
     checks = reconcile(wh)
@@ -474,5 +527,5 @@ def run(
         from_facts = totals_from_facts(wh)
         figures.totals_from_facts = time.perf_counter() - started
         figures.full_check = by_month == from_facts
-    figures.peak_rss_mib = peak_rss_mib()
+    figures.measure_phase("reconcile" + (" and full check" if full_check else ""))
     return figures

@@ -130,6 +130,7 @@ def bench_cmd(
 
     from dashboards import bench
     from dashboards.queries import year_context
+    from warehouse.bench import settle
     from warehouse.client import EmbeddedWarehouse
 
     context = settings(data_dir).dashboard_context()
@@ -140,7 +141,7 @@ def bench_cmd(
             stored = bench.build_year(wh, facts, context)
             console.print(", ".join(f"{t}: {n:,} rows" for t, n in sorted(stored.items())))
             with console.status("waiting for the engine's background merges of the build ..."):
-                waited = bench.settle(wh)
+                waited = settle(wh)
             console.print(f"background merges done after {waited:.0f} s")
             period = bench.cut_months() if cut_months else None
             if whole_year:

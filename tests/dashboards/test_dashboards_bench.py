@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from dashboards.bench import YEAR, build_year, default_period, settle, time_panels
+from dashboards.bench import YEAR, build_year, default_period, time_panels
 from dashboards.catalog import dashboards
 from dashboards.common import Context
 from dashboards.queries import dashboard_variables, panels, run_panel, year_context
 from partnerhub.settings import HubSettings
 from warehouse import first_reports
+from warehouse.bench import settle
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.facts import totals_by_month, totals_from_facts
 from warehouse.reconcile import month_from_monthly, month_grain_differing, month_summed_daily

@@ -119,3 +119,15 @@ def test_bench_reconciles_on_a_small_run(tmp_path: Path) -> None:
     assert figures.reconciled
     assert len(figures.refresh) == 2
     assert dict(figures.rows())["aggregates reconcile with facts"] == "yes"
+    assert list(figures.peak_rss) == ["prefill", "sink steps", "reconcile"]
+    assert all(mib > 0 for mib in figures.peak_rss.values())
+
+
+def test_each_phase_has_its_own_peak_rss() -> None:
+    """After a reset, the peak is the new phase's: a large allocation before it is forgotten."""
+    big = bytearray(400 * 1024 * 1024)
+    big[::4096] = b"x" * len(big[::4096])  # touch every page, so it is resident
+    before = bench.peak_rss_mib()
+    del big
+    assert bench.reset_peak_rss()
+    assert bench.peak_rss_mib() < before - 300

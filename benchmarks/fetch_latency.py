@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import struct
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from broker import clients
 from broker.apache_kafka import ApacheKafka
 from broker.settings import KafkaSettings
 from broker.tansu import LocalBroker
+from streams.metrics import quantiles
 
 TOPIC = "bench.fetch-latency.v1"
 #: What Faust's aiokafka driver sets (faust/transport/drivers/aiokafka.py).
@@ -109,10 +109,6 @@ def measure(kind: str, count: int, rate: float) -> list[float]:
         return asyncio.run(receive(s, count, rate))
 
 
-def quantile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q * 100) - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=300)
@@ -123,9 +119,10 @@ def main() -> None:
     print(f"{'broker':34}{'received':>10}{'p50 (ms)':>10}{'p99 (ms)':>10}")
     for kind, label in (("tansu", "Tansu"), ("kafka", "Apache Kafka (SASL/SCRAM, ACLs)")):
         delays = results[kind]
-        p50, p99 = quantile(delays, 0.5) * 1000, quantile(delays, 0.99) * 1000
+        found = quantiles(delays)
+        p50, p99 = found["p50"] * 1000, found["p99"] * 1000
         print(f"{label:34}{len(delays):>10}{p50:>10.0f}{p99:>10.0f}")
-    ratio = quantile(results["kafka"], 0.5) / quantile(results["tansu"], 0.5)
+    ratio = quantiles(results["kafka"])["p50"] / quantiles(results["tansu"])["p50"]
     print(f"ratio p50, Apache Kafka / Tansu: {ratio:.2f}")
 
 

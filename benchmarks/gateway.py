@@ -35,14 +35,9 @@ from broker.topics import sync_topics
 from producers.gateway.tokens import TokenStore
 from producers.sdk import Publisher
 from schemas import refdata
+from streams.metrics import quantiles
 
 BATCHES = (1, 100, 1000)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
 def start_gateway(bootstrap: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -151,9 +146,10 @@ def main() -> None:
                     ("gateway", http_rate, http_lat),
                     ("sdk", sdk_rate, sdk_lat),
                 ):
+                    found = quantiles(lat)
                     print(
-                        f"{size:>6} {path:<8} {rate:>10,.0f} {percentile(lat, 0.5) * 1000:>9.1f}"
-                        f" {percentile(lat, 0.99) * 1000:>9.1f} {len(lat):>9}"
+                        f"{size:>6} {path:<8} {rate:>10,.0f} {found['p50'] * 1000:>9.1f}"
+                        f" {found['p99'] * 1000:>9.1f} {len(lat):>9}"
                     )
                 print(f"{size:>6} ratio gateway/sdk events/s: {http_rate / sdk_rate:.2f}")
         finally:

@@ -54,6 +54,7 @@ from procstat import cpu_seconds  # a sibling module: scripts run from benchmark
 from broker.topics import sync_topics
 from partnerhub.settings import HubSettings
 from streams.app import partner_topics
+from streams.metrics import quantiles
 
 #: What one /status answer may take (the issue's figure).
 ANSWER_SECONDS = 1.0
@@ -70,9 +71,9 @@ class Answers:
     waves: int = 0
     slowest_by_wave: list[float] = field(default_factory=list)
 
-    def percentile(self, q: float) -> float:
-        ordered = sorted(self.seconds)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+    def quantile(self, name: str) -> float:
+        """``"p50"``, ``"p90"`` or ``"p99"`` of the answers' seconds (NaN when none came)."""
+        return quantiles(self.seconds).get(name, float("nan"))
 
 
 class Asker:
@@ -209,7 +210,7 @@ def report(args: argparse.Namespace, quiet: list[Run], asked: list[Run]) -> None
         ("  waves", f"{answers.waves}", ""),
         (
             "answer p50 / p99 (s)",
-            f"{answers.percentile(0.5):.3f} / {answers.percentile(0.99):.3f}",
+            f"{answers.quantile('p50'):.3f} / {answers.quantile('p99'):.3f}",
             "",
         ),
         (

@@ -20,7 +20,6 @@ totals`` report.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -83,14 +82,22 @@ def _grain_sql(
     )
 
 
+def _monthly_sql(month: date | None, table: str) -> str:
+    where = "1" if month is None else "month = {start:Date}"
+    return _grain_sql(f"{table} FINAL", "month", GRAINS[table], where)
+
+
+def _summed_daily_sql(month: date | None, table: str) -> str:
+    where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {IN_RANGE}")
+    return _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where, True)
+
+
 def month_from_monthly(
     wh: Warehouse, month: date | None = None, table: str = "monthly_aggregates"
 ) -> list[dict[str, Any]]:
     """The month's rows of a month grain (``table``, a key of :data:`GRAINS`; every month's
     without ``month``), every total per key."""
-    where = "1" if month is None else "month = {start:Date}"
-    sql = _grain_sql(f"{table} FINAL", "month", GRAINS[table], where)
-    return wh.query(sql, None if month is None else month_range(month))
+    return wh.query(_monthly_sql(month, table), None if month is None else month_range(month))
 
 
 def month_summed_daily(
@@ -98,44 +105,50 @@ def month_summed_daily(
 ) -> list[dict[str, Any]]:
     """What :func:`month_from_monthly` must return for ``table``: the daily aggregates
     summed per its key, SGBV left out."""
-    where = f"kind != '{SGBV}'" + ("" if month is None else f" AND {IN_RANGE}")
-    sql = _grain_sql("daily_aggregates FINAL", "toStartOfMonth(day)", GRAINS[table], where, True)
+    sql = _summed_daily_sql(month, table)
     return wh.query(sql, None if month is None else month_range(month))
 
 
-def _same_totals(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Equal totals; floats within 1e-9 relative (the same values summed in another order
-    may differ in their last bits)."""
-    return a.keys() == b.keys() and all(
-        math.isclose(a[k], b[k], rel_tol=1e-9, abs_tol=1e-9)
-        if isinstance(a[k], float)
-        else a[k] == b[k]
-        for k in a
+#: The totals held as Float64 (the rest are UInt64): the same values summed in another order
+#: may differ in their last bits, so they are compared within 1e-9 relative (or absolute).
+FLOAT_TOTALS: tuple[str, ...] = ("quantity", "value_usd", "hours")
+
+
+def _same_sql(column: str) -> str:
+    left, right = f"l.total_{column}", f"r.total_{column}"
+    if column not in FLOAT_TOTALS:
+        return f"{left} = {right}"
+    return f"abs({left} - {right}) <= greatest(1e-9 * greatest(abs({left}), abs({right})), 1e-9)"
+
+
+def differing_grain_sql(left: str, right: str, key: Sequence[str]) -> str:
+    """SQL of one row: ``alone``, the groups (``month_start`` and ``key``) only one of two
+    :func:`_grain_sql` queries returns, and ``changed``, those both return with other totals.
+
+    The comparison runs in the engine: at 10 M facts a month grain holds ~500,000 rows a
+    month, which as Python dicts on both sides took more than a GiB of the process."""
+    same = " AND ".join(_same_sql(c) for c in ("events", *CELLS, *MEASURES))
+    keys = ", ".join(("month_start", *key))
+    return (
+        "SELECT countIf(l.present != r.present) AS alone,"
+        f" countIf(l.present AND r.present AND NOT ({same})) AS changed"
+        f" FROM (SELECT *, 1 AS present FROM ({left})) AS l"
+        f" FULL JOIN (SELECT *, 1 AS present FROM ({right})) AS r USING ({keys})"
+        " SETTINGS join_use_nulls = 0"
     )
-
-
-def differing_grain_rows(
-    a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], key: Sequence[str]
-) -> int:
-    """Month-grain rows (grouped by ``month_start`` and ``key``) in one list and not in the
-    other (both ways), as :func:`differing_rows` counts them, floats compared by
-    :func:`_same_totals`."""
-    left = {tuple(r[k] for k in ("month_start", *key)): r for r in a}
-    right = {tuple(r[k] for k in ("month_start", *key)): r for r in b}
-    alone = len(left.keys() ^ right.keys())
-    changed = sum(1 for k in left.keys() & right.keys() if not _same_totals(left[k], right[k]))
-    return alone + 2 * changed
 
 
 def grain_differing(wh: Warehouse, month: date | None = None) -> int:
     """Rows of every month grain (of ``month``, or all) that differ from the daily
-    aggregates summed the same way."""
-    return sum(
-        differing_grain_rows(
-            month_from_monthly(wh, month, table), month_summed_daily(wh, month, table), key
-        )
-        for table, key in GRAINS.items()
-    )
+    aggregates summed the same way: each group only one side has counts once, each group
+    both have with other totals twice (as :func:`differing_rows` counts a changed row)."""
+    params = None if month is None else month_range(month)
+    found = 0
+    for table, key in GRAINS.items():
+        sql = differing_grain_sql(_monthly_sql(month, table), _summed_daily_sql(month, table), key)
+        row = wh.query(sql, params)[0]
+        found += int(row["alone"]) + 2 * int(row["changed"])
+    return found
 
 
 def month_grain_differing(wh: Warehouse) -> int:

@@ -17,7 +17,9 @@ from warehouse.facts import (
     write_facts,
 )
 from warehouse.reconcile import (
+    FLOAT_TOTALS,
     GRAINS,
+    grain_differing,
     month_from_aggregates,
     month_from_facts,
     month_from_monthly,
@@ -99,3 +101,52 @@ def test_a_month_row_that_differs_from_its_daily_aggregates_is_reported(wh: Ware
     (check,) = reconcile(wh, months=[may])
     assert not check.ok
     assert check.differing == check.monthly_differing == 2
+
+
+def _tamper_month_row(wh: Warehouse, month: date, **changes: object) -> None:
+    row = wh.query(
+        "SELECT * FROM monthly_aggregates FINAL WHERE month = {m:Date} AND value_usd > 0"
+        " ORDER BY partner_id, region, kind, population_type, origin, indicator LIMIT 1",
+        {"m": month},
+    )[0]
+    row.update(changes, updated_at=datetime.now(UTC))
+    wh.insert("monthly_aggregates", columnar("monthly_aggregates", MONTHLY_COLUMNS, [row]))
+
+
+def test_the_grain_comparison_counts_lone_rows_once_and_forgives_only_rounding(
+    wh: Warehouse,
+) -> None:
+    """The engine-side comparison: a month row no daily row explains counts 1, a float off
+    in its last bits counts nothing, a float off by a cent counts 2 (the row and its truth)."""
+    rng = random.Random(15)
+    june = date(2006, 6, 1)
+    _sink(wh, [random_fact(rng, first_day=june, days=30, now=T0) for _ in range(60)])
+    assert grain_differing(wh, june) == 0
+    row = wh.query(
+        "SELECT * FROM monthly_aggregates FINAL WHERE month = {m:Date} LIMIT 1", {"m": june}
+    )[0]
+    row.update(partner_id="nobody", updated_at=datetime.now(UTC))  # a key no daily row has
+    wh.insert("monthly_aggregates", columnar("monthly_aggregates", MONTHLY_COLUMNS, [row]))
+    assert grain_differing(wh, june) == 1
+    assert grain_differing(wh) == 1  # the whole history, without a month
+    wh.command("DELETE FROM monthly_aggregates WHERE partner_id = 'nobody'")
+    assert grain_differing(wh, june) == 0
+
+    value = wh.query(
+        "SELECT value_usd FROM monthly_aggregates FINAL WHERE month = {m:Date} AND value_usd > 0"
+        " ORDER BY partner_id, region, kind, population_type, origin, indicator LIMIT 1",
+        {"m": june},
+    )[0]["value_usd"]
+    _tamper_month_row(wh, june, value_usd=value * (1 + 1e-12))
+    assert grain_differing(wh, june) == 0
+    _tamper_month_row(wh, june, value_usd=value + 0.01)
+    assert grain_differing(wh, june) == 2
+
+
+def test_the_float_totals_are_exactly_the_float_columns(wh: Warehouse) -> None:
+    """A measure added as Float64 must be compared within rounding, and only floats may be."""
+    rows = wh.query(
+        "SELECT name FROM system.columns WHERE database = currentDatabase()"
+        " AND table = 'daily_aggregates' AND type = 'Float64'"
+    )
+    assert sorted(r["name"] for r in rows) == sorted(FLOAT_TOTALS)

@@ -117,12 +117,11 @@ def main() -> None:
     results = {kind: measure(kind, args.messages, args.rate) for kind in ("tansu", "kafka")}
     print(f"publish -> receipt, {args.messages} messages at {args.rate:g}/s (Faust's fetch)")
     print(f"{'broker':34}{'received':>10}{'p50 (ms)':>10}{'p99 (ms)':>10}")
+    found = {kind: quantiles(delays) for kind, delays in results.items()}
     for kind, label in (("tansu", "Tansu"), ("kafka", "Apache Kafka (SASL/SCRAM, ACLs)")):
-        delays = results[kind]
-        found = quantiles(delays)
-        p50, p99 = found["p50"] * 1000, found["p99"] * 1000
-        print(f"{label:34}{len(delays):>10}{p50:>10.0f}{p99:>10.0f}")
-    ratio = quantiles(results["kafka"])["p50"] / quantiles(results["tansu"])["p50"]
+        p50, p99 = found[kind]["p50"] * 1000, found[kind]["p99"] * 1000
+        print(f"{label:34}{len(results[kind]):>10}{p50:>10.0f}{p99:>10.0f}")
+    ratio = found["kafka"]["p50"] / found["tansu"]["p50"]
     print(f"ratio p50, Apache Kafka / Tansu: {ratio:.2f}")
 
 

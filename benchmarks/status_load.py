@@ -71,10 +71,6 @@ class Answers:
     waves: int = 0
     slowest_by_wave: list[float] = field(default_factory=list)
 
-    def quantile(self, name: str) -> float:
-        """``"p50"``, ``"p90"`` or ``"p99"`` of the answers' seconds (NaN when none came)."""
-        return quantiles(self.seconds).get(name, float("nan"))
-
 
 class Asker:
     """Waves of concurrent ``GET /status`` from one asyncio loop in a thread of its own."""
@@ -190,6 +186,7 @@ def report(args: argparse.Namespace, quiet: list[Run], asked: list[Run]) -> None
     quiet_cpu = max(r.events_per_cpu_second for r in quiet)
     asked_cpu = max(r.events_per_cpu_second for r in asked)
     within = sum(1 for s in answers.seconds if s < ANSWER_SECONDS)
+    spread = quantiles(answers.seconds)  # empty when no answer came
     print()
     print(f"ingestion under status load ({args.broker}, {args.events:,} events pre-loaded,")
     print(f"best of {args.rounds} each way, a wave of {args.wave} concurrent GET /status")
@@ -210,7 +207,7 @@ def report(args: argparse.Namespace, quiet: list[Run], asked: list[Run]) -> None
         ("  waves", f"{answers.waves}", ""),
         (
             "answer p50 / p99 (s)",
-            f"{answers.quantile('p50'):.3f} / {answers.quantile('p99'):.3f}",
+            f"{spread.get('p50', float('nan')):.3f} / {spread.get('p99', float('nan')):.3f}",
             "",
         ),
         (

@@ -82,6 +82,11 @@ def _grain_sql(
     )
 
 
+def _params(month: date | None) -> dict[str, date] | None:
+    """The query parameters of ``month``, or none for the whole history."""
+    return None if month is None else month_range(month)
+
+
 def _monthly_sql(month: date | None, table: str) -> str:
     where = "1" if month is None else "month = {start:Date}"
     return _grain_sql(f"{table} FINAL", "month", GRAINS[table], where)
@@ -97,7 +102,7 @@ def month_from_monthly(
 ) -> list[dict[str, Any]]:
     """The month's rows of a month grain (``table``, a key of :data:`GRAINS`; every month's
     without ``month``), every total per key."""
-    return wh.query(_monthly_sql(month, table), None if month is None else month_range(month))
+    return wh.query(_monthly_sql(month, table), _params(month))
 
 
 def month_summed_daily(
@@ -105,8 +110,7 @@ def month_summed_daily(
 ) -> list[dict[str, Any]]:
     """What :func:`month_from_monthly` must return for ``table``: the daily aggregates
     summed per its key, SGBV left out."""
-    sql = _summed_daily_sql(month, table)
-    return wh.query(sql, None if month is None else month_range(month))
+    return wh.query(_summed_daily_sql(month, table), _params(month))
 
 
 #: The totals held as Float64 (the rest are UInt64): the same values summed in another order
@@ -142,11 +146,10 @@ def grain_differing(wh: Warehouse, month: date | None = None) -> int:
     """Rows of every month grain (of ``month``, or all) that differ from the daily
     aggregates summed the same way: each group only one side has counts once, each group
     both have with other totals twice (as :func:`differing_rows` counts a changed row)."""
-    params = None if month is None else month_range(month)
     found = 0
     for table, key in GRAINS.items():
         sql = differing_grain_sql(_monthly_sql(month, table), _summed_daily_sql(month, table), key)
-        row = wh.query(sql, params)[0]
+        row = wh.query(sql, _params(month))[0]
         found += int(row["alone"]) + 2 * int(row["changed"])
     return found
 

@@ -228,10 +228,12 @@ def sum_cells_sql(target: str, source: str, cell: Sequence[str], param: str = "c
 
 
 #: The levels partner activity is summed through, finest first: (table, the table it sums,
-#: its cell). ``partner_activity`` sums ``activity_days`` per partner and kind.
+#: its cell). ``partner_activity`` sums ``activity_days`` per partner and kind. A level per
+#: region between ``key_totals`` and ``activity_days`` was dropped (migration 0082): one
+#: range of ``key_totals`` per day cell costs less than a range per region cell and a second
+#: statement (docs/warehouse.md, "Partner activity").
 ACTIVITY_LEVELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("activity_regions", "key_totals", ("partner_id", "kind", "day", "region")),
-    ("activity_days", "activity_regions", ("partner_id", "kind", "day")),
+    ("activity_days", "key_totals", ("partner_id", "kind", "day")),
 )
 
 

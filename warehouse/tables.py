@@ -128,16 +128,6 @@ KEY_TOTAL_COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
-#: ``activity_regions``: events counted per partner, kind, day and region.
-ACTIVITY_REGION_COLUMNS: tuple[str, ...] = (
-    "partner_id",
-    "kind",
-    "day",
-    "region",
-    "events",
-    "updated_at",
-)
-
 #: ``activity_days``: events counted per partner, kind and day.
 ACTIVITY_DAY_COLUMNS: tuple[str, ...] = ("partner_id", "kind", "day", "events", "updated_at")
 
@@ -351,7 +341,6 @@ TABLES: dict[str, tuple[str, ...]] = {
     "fact_keys": (*FACT_KEY_COLUMNS, "key_hash"),
     "activity_days": ACTIVITY_DAY_COLUMNS,
     "key_totals": KEY_TOTAL_COLUMNS,
-    "activity_regions": ACTIVITY_REGION_COLUMNS,
     "activity_marks": ACTIVITY_MARK_COLUMNS,
     "reconciliations": RECONCILIATION_COLUMNS,
     "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),

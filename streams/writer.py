@@ -19,14 +19,8 @@ from streams.isolate import isolate
 from streams.transform import Row
 from streams.unstorable import unstorable_deadletter
 from warehouse.client import Warehouse
-from warehouse.facts import (
-    refresh_aggregates,
-    refresh_partner_activity,
-    write_deadletters,
-    write_facts,
-    write_refs,
-)
-from warehouse.first_reports import refresh_first_reports
+from warehouse.facts import write_deadletters, write_facts, write_refs
+from warehouse.refresh import refresh_written
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +46,7 @@ def refresh_after(wh: Warehouse, batch: Batch) -> None:
     """Refresh the aggregates, first reports and partner activity a written batch touched
     (idempotent)."""
     if batch.facts:
-        refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in batch.facts})
-        refresh_first_reports(
-            wh, {(r["partner_id"], r["event_id"]) for r in batch.facts if r["revision"] == 1}
-        )
-        refresh_partner_activity(wh, {r["partner_id"] for r in batch.facts})
+        refresh_written(wh, batch.facts)
 
 
 def write_batch(wh: Warehouse, batch: Batch) -> None:

@@ -42,7 +42,6 @@ from warehouse import first_reports
 from warehouse.client import Warehouse, quote_identifier
 from warehouse.facts import (
     ACTIVITY_LEVELS,
-    refresh_aggregates,
     refresh_partner_activity,
     totals_by_month,
     totals_from_facts,
@@ -51,6 +50,7 @@ from warehouse.facts import (
 from warehouse.migrate import migrate
 from warehouse.monthly import derive_monthly
 from warehouse.reconcile import reconcile
+from warehouse.refresh import refresh_keys
 from warehouse.tables import (
     AGGREGATE_KEY,
     FACT_COLUMNS,
@@ -323,13 +323,7 @@ def _timed(step: Callable[[], Any]) -> tuple[Any, Step]:
 def _sink_batch(wh: Warehouse, rows: list[Row]) -> tuple[Step, Step, Step, int]:
     _, write = _timed(lambda: write_facts(wh, rows))
 
-    def refresh_both() -> int:  # as streams.writer.refresh_after does
-        keys = refresh_aggregates(wh, {(r["partner_id"], r["event_id"]) for r in rows})
-        firsts = {(r["partner_id"], r["event_id"]) for r in rows if r["revision"] == 1}
-        first_reports.refresh_first_reports(wh, firsts)
-        return keys
-
-    keys, refresh = _timed(refresh_both)
+    keys, refresh = _timed(lambda: refresh_keys(wh, rows))  # as refresh_written does
     _, activity = _timed(lambda: refresh_partner_activity(wh, {r["partner_id"] for r in rows}))
     return write, refresh, activity, int(keys)
 

@@ -19,6 +19,7 @@ from typing import Any
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.monthly import refresh_monthly
+from warehouse.revisions import Row, read_revisions, touched_keys
 from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
@@ -38,8 +39,7 @@ from warehouse.tables import (
 
 log = logging.getLogger(__name__)
 
-#: Structures of the row sets passed to queries as TSV text (see :func:`tsv`).
-TOUCHED_STRUCTURE = "partner_id String, event_id String"
+#: Structure of the set of aggregate keys passed to queries as TSV text (see :func:`tsv`).
 KEY_STRUCTURE = "day Date, " + ", ".join(f"{k} String" for k in AGGREGATE_KEY[1:])
 
 #: How the winning row of an event is chosen: the highest revision; among copies of it, the
@@ -163,20 +163,6 @@ def key_hash_sql(day_column: str) -> str:
     )
 
 
-def touched_keys_sql() -> str:
-    """Every aggregate key any revision of the touched events maps to, with the latest
-    ``reported_at`` and ``ingested_at`` of those revisions (for partner activity). Reads
-    ``fact_revisions`` by its primary key: the cost follows the touched events."""
-    select = ", ".join("occurred_on AS day" if k == "day" else k for k in AGGREGATE_KEY)
-    return (
-        f"SELECT {select}, max(reported_at) AS last_reported_at,"
-        " max(ingested_at) AS last_ingested_at FROM fact_revisions"
-        " WHERE (partner_id, event_id) IN"
-        f" (SELECT partner_id, event_id FROM {rows_of('touched', TOUCHED_STRUCTURE)})"
-        f" GROUP BY {', '.join(AGGREGATE_KEY)}"
-    )
-
-
 def aggregate_totals_sql() -> str:
     """``SELECT`` of the aggregates of the keys in ``{keys}``, recomputed from the
     de-duplicated facts: one row per key (``AGGREGATE_COLUMNS`` but ``updated_at``), zeros
@@ -284,9 +270,15 @@ def activity_marks(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[dic
     return list(marks.values())
 
 
-def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int:
+def refresh_aggregates(
+    wh: Warehouse,
+    touched: Iterable[tuple[str, str]],
+    revisions: Sequence[Row] | None = None,
+) -> int:
     """Recompute the daily aggregates of every key any revision of the touched
     ``(partner_id, event_id)`` events maps to; return how many keys were rewritten.
+    ``revisions`` are those events' stored revisions when the caller has read them
+    (:func:`warehouse.revisions.read_revisions`, shared with the first reports).
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
     is the same whatever order revisions and duplicates were written in. The same totals go
@@ -300,7 +292,7 @@ def refresh_aggregates(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int
     if not pairs:
         return 0
     started = time.perf_counter()
-    rows = wh.query(touched_keys_sql(), {"touched": tsv(pairs)})
+    rows = touched_keys(read_revisions(wh, pairs) if revisions is None else revisions)
     if rows:
         keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
         totals = wh.query(aggregate_totals_sql(), {"keys": tsv(keys)})

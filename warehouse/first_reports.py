@@ -22,36 +22,20 @@ figures leave only through the disclosure engine.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from disclosure.rules import SENSITIVE_KIND
 from warehouse.client import Warehouse
+from warehouse.revisions import LAST_DELAY as LAST_DELAY
+from warehouse.revisions import Row, first_copies, read_revisions
 from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import FIRST_REPORT_COLUMNS
 
-#: Delays of this many days or more share the last slot of ``by_delay``.
-LAST_DELAY = 366
 SGBV = SENSITIVE_KIND
-_EVENTS = "partner_id String, event_id String"
 _CELLS = "partner_id String, kind String, day Date"
 _DELAY = f"least(greatest(dateDiff('day', occurred_on, toDate(reported_at)), 0), {LAST_DELAY})"
-
-
-def copies_sql() -> str:
-    """Per event in ``{events}`` with a stored revision 1: the winning copy's kind, day and
-    delay, and the kind and day of every copy (``kinds``, ``days``: arrays, not tuples,
-    which the two clients return differently)."""
-    return (
-        "SELECT partner_id, event_id, tupleElement(w, 1) AS kind, tupleElement(w, 2) AS day,"
-        " tupleElement(w, 3) AS delay_days, kinds, days FROM (SELECT partner_id, event_id,"
-        f" argMax(tuple(kind, occurred_on, {_DELAY}), (ingested_at, `offset`)) AS w,"
-        " groupArray(kind) AS kinds, groupArray(occurred_on) AS days"
-        " FROM fact_revisions WHERE revision = 1 AND (partner_id, event_id) IN"
-        f" (SELECT partner_id, event_id FROM {rows_of('events', _EVENTS)})"
-        " GROUP BY partner_id, event_id)"
-    )
 
 
 def days_sql(source: str = "first_reports FINAL", where: str = "") -> str:
@@ -83,19 +67,26 @@ def refresh_days_sql() -> str:
     )
 
 
-def refresh_first_reports(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> int:
+def refresh_first_reports(
+    wh: Warehouse,
+    touched: Iterable[tuple[str, str]],
+    revisions: Sequence[Row] | None = None,
+) -> int:
     """Rewrite the first reports of the ``(partner_id, event_id)`` events whose revision 1 a
-    batch wrote, and recompute every day any copy of it named; return the days rewritten."""
+    batch wrote, and recompute every day any copy of it named; return the days rewritten.
+    ``revisions`` holds (at least) those events' stored revisions when the caller has read
+    them (:func:`warehouse.revisions.read_revisions`, shared with the aggregates)."""
     events = sorted(set(touched))
     if not events:
         return 0
-    copies = wh.query(copies_sql(), {"events": tsv(events)})
+    if revisions is None:
+        revisions = read_revisions(wh, events)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     cells: set[tuple[str, str, Any]] = set()
-    for copy in copies:
+    for copy in first_copies(revisions, events):
         winner = (copy["kind"], copy["day"])
-        for kind, day in sorted(set(zip(copy["kinds"], copy["days"], strict=True))):
+        for kind, day in copy["named"]:
             if kind == SGBV:
                 continue
             cells.add((copy["partner_id"], kind, day))

@@ -16,10 +16,10 @@ from warehouse.facts import (
     refresh_partner_activity,
     totals_by_month,
     totals_from_facts,
-    touched_keys_sql,
     tsv,
     write_facts,
 )
+from warehouse.revisions import revisions_sql
 
 pytestmark = pytest.mark.clickhouse
 T0 = datetime(2006, 5, 1, tzinfo=UTC)
@@ -42,7 +42,7 @@ def test_the_touched_events_are_found_by_primary_key_not_by_a_scan(
     write_facts(wh, rows)
     wh.command("OPTIMIZE TABLE fact_revisions FINAL")
     touched = [(r["partner_id"], r["event_id"]) for r in rows[:10]]
-    selected, total = _granules(wh, touched_keys_sql(), {"touched": tsv(touched)})
+    selected, total = _granules(wh, revisions_sql(), {"touched": tsv(touched)})
     assert total >= 20_000 // 256
     assert selected <= len(touched)  # one 256-row granule per event, not the table
 

@@ -12,7 +12,7 @@ derives what it needs with the pure functions below.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from warehouse.client import Warehouse
@@ -87,7 +87,7 @@ def delay_days(day: date, reported_at: datetime) -> int:
     """Days from ``day`` to the (UTC) day it was reported, 0 if reported before it, at most
     :data:`LAST_DELAY`: what ``least(greatest(dateDiff('day', occurred_on,
     toDate(reported_at)), 0), 366)`` gives in the engine."""
-    return min(max((reported_at.date() - day).days, 0), LAST_DELAY)
+    return min(max((reported_at.astimezone(UTC).date() - day).days, 0), LAST_DELAY)
 
 
 def first_copies(

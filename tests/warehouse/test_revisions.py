@@ -5,7 +5,7 @@ expressions give."""
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -43,12 +43,15 @@ ENGINE_DELAY = (
         (date(2006, 1, 1), datetime(2007, 1, 1, 0, 0, tzinfo=UTC)),  # 365 days
         (date(2006, 1, 1), datetime(2007, 1, 2, 0, 0, tzinfo=UTC)),  # 366: the last slot
         (date(2006, 1, 1), datetime(2009, 6, 1, 0, 0, tzinfo=UTC)),  # years late: last slot
+        # 04:30 on 2 July in Almaty (UTC+6) is 22:30 on 1 July in UTC: the engine's day
+        (date(2006, 7, 1), datetime(2006, 7, 2, 4, 30, tzinfo=timezone(timedelta(hours=6)))),
     ],
 )
 def test_the_delay_is_the_engines(
     migrated_warehouse: Warehouse, day: date, reported_at: datetime
 ) -> None:
-    (row,) = migrated_warehouse.query(f"SELECT {ENGINE_DELAY}", {"day": day, "at": reported_at})
+    at = reported_at.astimezone(UTC)  # the same instant, as the warehouse stores it
+    (row,) = migrated_warehouse.query(f"SELECT {ENGINE_DELAY}", {"day": day, "at": at})
     assert delay_days(day, reported_at) == int(row["d"])
 
 

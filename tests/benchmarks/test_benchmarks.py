@@ -4,7 +4,12 @@ Each runs as a subprocess, exactly as a person would run it, on its own Tansu br
 the pipeline, its own worker processes and chdb folders). The figures themselves are not
 checked: on a shared 2-core machine they say nothing in a few seconds; that they are printed,
 and are numbers, is what must not break. ``CLICKHOUSE_URL`` is not passed on: the pipeline's
-shared-server runs would not fit the 90 s this test may take (run the script by hand for them).
+shared-server runs would double its time (run the script by hand for them).
+
+The subprocess timeout is a hang guard, not a speed check: one figure for every benchmark, well
+above what the slowest machine seen took (CI's, where ``pipeline.py --quick`` passed 90 s while
+taking about 60 s on the development VM), and below pytest-timeout's 600 s so that a hung script
+is killed here, with its output shown, rather than the whole test process.
 """
 
 from __future__ import annotations
@@ -21,17 +26,24 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.kafka, pytest.mark.clickhouse]
 
 
-def run(script: str, *args: str, timeout: float) -> str:
+HANG_GUARD = 450.0
+"""Seconds a quick benchmark may run before it is taken to hang."""
+
+
+def run(script: str, *args: str) -> str:
     """Run ``benchmarks/<script>`` with ``args``; its stdout, or a failure showing its stderr."""
-    done = subprocess.run(
-        [sys.executable, str(REPO / "benchmarks" / script), *args],
-        cwd=REPO,
-        env={k: v for k, v in os.environ.items() if k != "CLICKHOUSE_URL"},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, str(REPO / "benchmarks" / script), *args],
+            cwd=REPO,
+            env={k: v for k, v in os.environ.items() if k != "CLICKHOUSE_URL"},
+            capture_output=True,
+            text=True,
+            timeout=HANG_GUARD,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as hung:
+        pytest.fail(f"{script} ran past {HANG_GUARD:.0f} s:\n{hung.stdout!r}\n{hung.stderr!r}")
     assert done.returncode == 0, f"{script} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
     return done.stdout
 
@@ -53,7 +65,7 @@ def number(text: str) -> float:
 
 
 def test_pipeline_benchmark_prints_its_figures() -> None:
-    out = run("pipeline.py", "--quick", timeout=90)
+    out = run("pipeline.py", "--quick")
     for label in (
         "hub worker, 1 process (events/s)",
         "bare Faust agent, decode+count (events/s)",
@@ -70,7 +82,7 @@ def test_pipeline_benchmark_prints_its_figures() -> None:
 
 
 def test_status_load_benchmark_prints_its_figures() -> None:
-    out = run("status_load.py", "--quick", timeout=120)
+    out = run("status_load.py", "--quick")
     quiet = number(row(out, "hub worker, quiet (events/s)").split()[-1])
     asked = number(row(out, "hub worker, asked (events/s)").split()[-1])
     assert quiet > 0
@@ -83,6 +95,6 @@ def test_status_load_benchmark_prints_its_figures() -> None:
 
 def test_producer_benchmark_prints_its_figures() -> None:
     # producer.py has no --quick flag; a small --events and one round are its quick form.
-    out = run("producer.py", "--events", "2000", "--rounds", "1", timeout=60)
+    out = run("producer.py", "--events", "2000", "--rounds", "1")
     for label in ("bare kafka-python:", "SDK (validating):", "ratio SDK/bare:"):
         assert number(row(out, label)[len(label) :].split()[0]) > 0

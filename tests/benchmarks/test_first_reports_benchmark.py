@@ -12,7 +12,7 @@ pytestmark = pytest.mark.clickhouse
 
 
 def test_first_reports_quick_prints_both_sizes_and_their_ratio() -> None:
-    out = run("first_reports.py", "--quick", timeout=120)
+    out = run("first_reports.py", "--quick")
     for name in ("refresh_aggregates (baseline)", "refresh_first_reports"):
         small, large, ratio = (number(v) for v in row(out, name).split()[-3:])
         assert small > 0

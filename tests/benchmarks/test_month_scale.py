@@ -12,7 +12,7 @@ pytestmark = pytest.mark.clickhouse
 
 
 def test_month_scale_quick_prints_both_sizes_and_their_ratio() -> None:
-    out = run("month_scale.py", "--quick", timeout=180)
+    out = run("month_scale.py", "--quick")
     for label in ("reconcile_changed", "roll-up of June (bounded)", "whole-history pair"):
         wall_cpu = row(out, label).split()[-3:]
         assert wall_cpu[1] == "/", out

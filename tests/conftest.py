@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,14 @@ import pytest
 from broker.tansu import LocalBroker
 from warehouse.client import EmbeddedWarehouse, ServerWarehouse, Warehouse
 from warehouse.migrate import migrate
+
+# pytest-xdist's workers run with COLUMNS=80 and LINES=24 set. The CLI's console is made when
+# partnerhub.cli is first imported (after this file's imports, none of which loads it) and takes
+# COLUMNS as its width, so its tables would wrap in a worker and not in a plain run. Unset, the
+# suite's output is a pipe in both, and the console takes its wide default.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 SERVER_URL = os.environ.get("CLICKHOUSE_URL")
 NO_SERVER = "CLICKHOUSE_URL is not set: no ClickHouse server here"
@@ -146,6 +155,16 @@ from tests.brokers import (  # noqa: E402  (fixtures, re-exported for every test
 )
 
 __all__ = ["apache_kafka", "apache_kafka_broker", "fresh_apache_kafka", "kafka_storage_template"]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a collection in which two tests share a node id: pytest-xdist would run one of
+    them and drop the others silently (it happened to the schemathesis tests)."""
+    ids = Counter(item.nodeid for item in items)
+    twice = sorted(nodeid for nodeid, n in ids.items() if n > 1)
+    if twice:
+        raise pytest.UsageError(f"{len(twice)} node ids name more than one test: {twice[:5]}")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -7,8 +7,9 @@ It is maintained by the same bounded refresh as the daily aggregates, never by d
 daily rows a batch rewrote are copied to ``month_days`` (the daily rows ordered by a hash of
 their month key), and the month row of each touched month key is recomputed from all of its
 daily rows there (at most 31, one short range); then the monthly groups and the monthly total
-of each touched group of :data:`warehouse.tables.TOTALS_KEY`, each from the grain below it
-(one short range there, whose sorting key starts with the group's). A retried batch, a
+of each touched group of :data:`warehouse.tables.TOTALS_KEY`, both from one read of its month
+rows (one short range there, whose sorting key starts with the group's): the groups summed in
+the engine, the totals summed from those groups in Python. A retried batch, a
 duplicate, a correction arriving out of order or two writers racing give what a
 recomputation from the daily aggregates gives, as they do for the daily rows themselves.
 """
@@ -16,6 +17,7 @@ recomputation from the daily aggregates gives, as they do for the daily rows the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from disclosure.rules import SENSITIVE_KIND
@@ -40,7 +42,8 @@ from warehouse.tables import (
 SGBV = SENSITIVE_KIND
 MONTH_KEY_STRUCTURE = "month Date, " + ", ".join(f"{k} String" for k in MONTH_KEY[1:])
 #: Every value a month grain sums, in the order of its columns.
-_SUMS = ", ".join(f"sum({c})" for c in ("events", *CELLS, *MEASURES))
+_SUMMED: tuple[str, ...] = ("events", *CELLS, *MEASURES)
+_SUMS = ", ".join(f"sum({c})" for c in _SUMMED)
 TOTALS_KEY_STRUCTURE = ", ".join(f"{k} {'Date' if k == 'month' else 'String'}" for k in TOTALS_KEY)
 
 
@@ -95,16 +98,41 @@ _ABOVE = (
 )
 
 
-def refresh_above_sql() -> list[str]:
-    """``INSERT ... SELECT`` statements rewriting ``monthly_groups``, then ``monthly_totals``,
-    for the groups in ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`), each as sums of the
-    grain below it read with ``FINAL``, whose sorting key starts with the group's: each group
-    is one short range."""
-    within = (
+def refresh_groups_sql() -> str:
+    """``SELECT`` of the :data:`GROUPS_KEY` groups of the :data:`TOTALS_KEY` groups in
+    ``{totals}`` (TSV of :data:`TOTALS_KEY_STRUCTURE`), summed from ``monthly_aggregates
+    FINAL``, whose sorting key starts with the totals group's (each is one short range): every
+    group of each totals group, so their sums are its monthly total too. Sums are named
+    ``total_<column>`` (an alias equal to a column name would shadow the column)."""
+    grain = _ABOVE[0]
+    selected = ", ".join(from_indicator(k) for k in grain.key)
+    sums = ", ".join(f"sum({c}) AS total_{c}" for c in _SUMMED)
+    return (
+        f"SELECT {selected}, {sums} FROM {grain.source} FINAL"
         f" WHERE ({', '.join(TOTALS_KEY)}) IN"
         f" (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
+        f" GROUP BY {', '.join(grain.key)}"
     )
-    return [grain.sql(within) for grain in _ABOVE]
+
+
+def grain_columns(
+    rows: Sequence[Mapping[str, Any]], key: Sequence[str], updated_at: datetime
+) -> dict[str, list[Any]]:
+    """Rows of ``key`` columns and ``total_<column>`` sums summed per ``key`` (each row is its
+    own group when ``key`` is the rows' whole key), as the columns of a month grain: ``key``,
+    the :data:`_SUMMED` columns and ``updated_at``."""
+    sums: dict[tuple[Any, ...], list[Any]] = {}
+    for row in rows:
+        group = tuple(row[k] for k in key)
+        values = [row[f"total_{c}"] for c in _SUMMED]
+        held = sums.get(group)
+        sums[group] = values if held is None else [a + b for a, b in zip(held, values, strict=True)]
+    groups = sorted(sums)
+    columns: dict[str, list[Any]] = {k: [g[i] for g in groups] for i, k in enumerate(key)}
+    for i, name in enumerate(_SUMMED):
+        columns[name] = [sums[g][i] for g in groups]
+    columns["updated_at"] = [updated_at] * len(groups)
+    return columns
 
 
 def totals_groups(month_keys: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
@@ -137,9 +165,13 @@ def refresh_monthly(wh: Warehouse, daily: Mapping[str, Sequence[Any]]) -> int:
     wh.insert("month_days", rows)
     groups = month_groups(rows)
     wh.command(refresh_monthly_sql(), {"groups": tsv(groups)})
-    totals = {"totals": tsv(totals_groups(groups))}
-    for sql in refresh_above_sql():
-        wh.command(sql, totals)
+    # One read of the touched totals groups' month rows gives both grains above: their
+    # groups, and (summed again) their totals. The version is taken before the read, so of
+    # two writers the one whose read started last wins, as with the engine's now64().
+    updated_at = datetime.now(UTC)
+    sums = wh.query(refresh_groups_sql(), {"totals": tsv(totals_groups(groups))})
+    wh.insert("monthly_groups", grain_columns(sums, GROUPS_KEY, updated_at))
+    wh.insert("monthly_totals", grain_columns(sums, TOTALS_KEY, updated_at))
     return len(groups)
 
 

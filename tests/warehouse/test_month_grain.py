@@ -149,3 +149,29 @@ def _sink_without_grains(wh: Warehouse, rows: list[Row]) -> None:
         f"INSERT INTO daily_aggregates ({', '.join(AGGREGATE_COLUMNS)})"
         f" SELECT {key}, count(), {sums}, now64(6) FROM facts GROUP BY {key}"
     )
+
+
+def test_grain_columns_sums_the_groups_rows_per_key() -> None:
+    """The totals of ``monthly_totals`` are the groups' sums summed again per totals key."""
+    from warehouse.monthly import _SUMMED, grain_columns
+
+    def group(region: str, audience: str, events: int, value: float) -> Row:
+        sums = {f"total_{c}": 0 for c in _SUMMED}
+        return {
+            "region": region,
+            "group": audience,
+            **sums,
+            "total_events": events,
+            "total_value_usd": value,
+        }
+
+    rows = [group("KZ-75", "a", 2, 0.5), group("KZ-71", "a", 1, 1.0), group("KZ-75", "b", 3, 0.25)]
+    stamp = datetime(2006, 8, 1, tzinfo=UTC)
+    totals = grain_columns(rows, ("region",), stamp)
+    assert totals["region"] == ["KZ-71", "KZ-75"]
+    assert totals["events"] == [1, 5]
+    assert totals["value_usd"] == [1.0, 0.75]
+    assert totals["updated_at"] == [stamp, stamp]
+    assert list(totals) == ["region", *_SUMMED, "updated_at"]
+    groups = grain_columns(rows, ("region", "group"), stamp)
+    assert groups["events"] == [1, 2, 3]

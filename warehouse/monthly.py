@@ -80,14 +80,19 @@ class _Above(NamedTuple):
     source: str
     key: tuple[str, ...]
 
-    def sql(self, where: str) -> str:
-        """``INSERT ... SELECT`` of the sums of ``source FINAL`` rows matching ``where``."""
+    def select(self, where: str, sums: str) -> str:
+        """``SELECT`` of this grain's key and ``sums`` over ``source FINAL`` rows matching
+        ``where``, per key."""
         selected = ", ".join(from_indicator(k) for k in self.key)
         return (
-            f"INSERT INTO {self.table} ({', '.join(self.columns)})"
-            f" SELECT {selected}, {_SUMS}, now64(6) FROM {self.source} FINAL{where}"
+            f"SELECT {selected}, {sums} FROM {self.source} FINAL{where}"
             f" GROUP BY {', '.join(self.key)}"
         )
+
+    def sql(self, where: str) -> str:
+        """``INSERT ... SELECT`` of the sums of ``source FINAL`` rows matching ``where``."""
+        select = self.select(where, f"{_SUMS}, now64(6)")
+        return f"INSERT INTO {self.table} ({', '.join(self.columns)}) {select}"
 
 
 #: The grains above the month rows, each summed from the one before, in the order the refresh
@@ -104,15 +109,11 @@ def refresh_groups_sql() -> str:
     FINAL``, whose sorting key starts with the totals group's (each is one short range): every
     group of each totals group, so their sums are its monthly total too. Sums are named
     ``total_<column>`` (an alias equal to a column name would shadow the column)."""
-    grain = _ABOVE[0]
-    selected = ", ".join(from_indicator(k) for k in grain.key)
-    sums = ", ".join(f"sum({c}) AS total_{c}" for c in _SUMMED)
-    return (
-        f"SELECT {selected}, {sums} FROM {grain.source} FINAL"
+    within = (
         f" WHERE ({', '.join(TOTALS_KEY)}) IN"
         f" (SELECT * FROM {rows_of('totals', TOTALS_KEY_STRUCTURE)})"
-        f" GROUP BY {', '.join(grain.key)}"
     )
+    return _ABOVE[0].select(within, ", ".join(f"sum({c}) AS total_{c}" for c in _SUMMED))
 
 
 def grain_columns(

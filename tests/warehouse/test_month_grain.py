@@ -20,6 +20,7 @@ from warehouse.bench import correction, random_fact
 from warehouse.client import EmbeddedWarehouse, Warehouse
 from warehouse.facts import refresh_aggregates, write_facts
 from warehouse.migrate import load_migrations, migrate
+from warehouse.monthly import _SUMMED, grain_columns
 from warehouse.reconcile import month_grain_differing
 from warehouse.tables import AGGREGATE_COLUMNS, AGGREGATE_KEY, MEASURES, MONTH_KEY
 
@@ -153,7 +154,6 @@ def _sink_without_grains(wh: Warehouse, rows: list[Row]) -> None:
 
 def test_grain_columns_sums_the_groups_rows_per_key() -> None:
     """The totals of ``monthly_totals`` are the groups' sums summed again per totals key."""
-    from warehouse.monthly import _SUMMED, grain_columns
 
     def group(region: str, audience: str, events: int, value: float) -> Row:
         sums = {f"total_{c}": 0 for c in _SUMMED}

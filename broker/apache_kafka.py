@@ -332,8 +332,8 @@ class ApacheKafka(BrokerProcess):
     def wait_ready(self, timeout: float) -> None:
         """Return once an admin client, authenticated as the admin, lists topics.
 
-        The listener must accept connections first: a kafka-python client whose connection is
-        refused leaks its socket (a ResourceWarning), so the port is polled before any client.
+        The port is polled first (cheap), then a client is made: until the broker answers, a
+        client's bootstrap times out, and ``broker.clients`` closes what it started.
         """
         deadline = time.monotonic() + timeout
         last: Exception | None = None

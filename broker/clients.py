@@ -8,9 +8,11 @@ connection or the durability settings.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.net.compat import KafkaNetClient
 
 from broker.settings import KafkaSettings
 
@@ -45,15 +47,42 @@ def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return {**base, **overrides}
 
 
+Client = TypeVar("Client")
+
+
+def _built(make: Callable[..., Client], *args: Any, **options: Any) -> Client:
+    """``make(*args, **options)``, with nothing left running when it raises.
+
+    Every kafka-python 3.0 client starts a network client (an I/O thread, a wakeup socket
+    pair, connections) in its constructor and then bootstraps; when the bootstrap times out
+    the constructor raises and nothing ever closes what it started: the thread runs on, and
+    its sockets are garbage-collected later, unclosed, in whatever code runs then. The network
+    client is made through the documented ``kafka_client`` option so that it can be closed.
+    """
+    started: list[KafkaNetClient] = []
+
+    def network_client(**configs: Any) -> KafkaNetClient:
+        started.append(KafkaNetClient(**configs))
+        return started[-1]
+
+    try:
+        return make(*args, **options, kafka_client=network_client)
+    except BaseException:
+        for client in started:
+            client.close()
+        raise
+
+
 def producer(settings: KafkaSettings, **overrides: Any) -> KafkaProducer:
     """A durable producer (acks=all, idempotent) connected with ``settings``' credentials."""
-    return KafkaProducer(**_merged({**settings.client_kwargs(), **PRODUCER_OPTIONS}, overrides))
+    options = _merged({**settings.client_kwargs(), **PRODUCER_OPTIONS}, overrides)
+    return _built(KafkaProducer, **options)
 
 
 def consumer(settings: KafkaSettings, *topics: str, **options: Any) -> KafkaConsumer:
     """A consumer of ``topics`` (none: assign partitions yourself); auto-commit off by default."""
     base = {**settings.client_kwargs(), "enable_auto_commit": False}
-    return KafkaConsumer(*topics, **_merged(base, options))
+    return _built(KafkaConsumer, *topics, **_merged(base, options))
 
 
 def admin(settings: KafkaSettings, *, timeout: float | None = None) -> KafkaAdminClient:
@@ -62,4 +91,4 @@ def admin(settings: KafkaSettings, *, timeout: float | None = None) -> KafkaAdmi
     if timeout is not None:
         ms = int(timeout * 1000)
         options = {"request_timeout_ms": ms, "bootstrap_timeout_ms": ms}
-    return KafkaAdminClient(**settings.client_kwargs(), **options)
+    return _built(KafkaAdminClient, **settings.client_kwargs(), **options)

@@ -1,0 +1,60 @@
+"""The client builders leave nothing running when a client cannot be made.
+
+kafka-python 3.0 starts a client's network thread and connections in its constructor; when the
+bootstrap then times out the constructor raises and nobody can close them. The thread ran on
+and its sockets were collected, unclosed, in whatever test ran later: CI failed the exactness
+tests of tests/streams/test_pipeline.py on a ResourceWarning that was not theirs.
+"""
+
+from __future__ import annotations
+
+import gc
+import socket
+import threading
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from kafka.errors import KafkaTimeoutError
+
+from broker import clients
+from broker.settings import KafkaSettings
+from tests.support import wait_until
+
+BUILDERS: dict[str, Callable[[KafkaSettings], Any]] = {
+    "admin": lambda settings: clients.admin(settings, timeout=1),
+    "consumer": lambda settings: clients.consumer(settings, bootstrap_timeout_ms=1000),
+    "producer": lambda settings: clients.producer(settings, bootstrap_timeout_ms=1000),
+}
+
+
+@pytest.fixture
+def silent_broker() -> Iterator[KafkaSettings]:
+    """A port that accepts connections and never answers: a broker still starting up."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        yield KafkaSettings(bootstrap=f"127.0.0.1:{silent.getsockname()[1]}")
+
+
+def _network_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("kafka-io")]
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_a_client_that_cannot_bootstrap_leaves_no_thread_or_socket(
+    kind: str, silent_broker: KafkaSettings
+) -> None:
+    before = _network_threads()
+    with pytest.raises(KafkaTimeoutError, match="Unable to bootstrap"):
+        BUILDERS[kind](silent_broker)
+    wait_until(
+        lambda: not [t for t in _network_threads() if t not in before],
+        timeout=10,
+        what="the failed client's network thread to stop",
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

@@ -332,8 +332,10 @@ class ApacheKafka(BrokerProcess):
     def wait_ready(self, timeout: float) -> None:
         """Return once an admin client, authenticated as the admin, lists topics.
 
-        The port is polled first (cheap), then a client is made: until the broker answers, a
-        client's bootstrap times out, and ``broker.clients`` closes what it started.
+        The listener must accept connections first: a kafka-python client whose connection is
+        refused leaks its socket (a ResourceWarning), so the port is polled before any client.
+        Once it accepts, a client's bootstrap may still time out while the broker starts;
+        ``broker.clients`` closes what such a client started.
         """
         deadline = time.monotonic() + timeout
         last: Exception | None = None

@@ -8,11 +8,13 @@ connection or the durability settings.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.net.compat import KafkaNetClient
+from kafka.net.selector import NetworkSelector
 
 from broker.settings import KafkaSettings
 
@@ -51,25 +53,29 @@ Client = TypeVar("Client")
 
 
 def _built(make: Callable[..., Client], *args: Any, **options: Any) -> Client:
-    """``make(*args, **options)``, with nothing left running when it raises.
+    """``make(*args, **options)``, with the network client it started closed when it raises.
 
-    Every kafka-python 3.0 client starts a network client (an I/O thread, a wakeup socket
-    pair, connections) in its constructor and then bootstraps; when the bootstrap times out
-    the constructor raises and nothing ever closes what it started: the thread runs on, and
-    its sockets are garbage-collected later, unclosed, in whatever code runs then. The network
-    client is made through the documented ``kafka_client`` option so that it can be closed.
+    A kafka-python 3.0 client makes its network client (a wakeup socket pair and, for the
+    admin and the consumer, an I/O thread) in its constructor and then bootstraps. When the
+    bootstrap times out the constructor raises and nothing ever closes what it made: the thread
+    runs on, and its sockets are garbage-collected later, unclosed, in whatever code runs then.
+    The network client is made through the documented ``kafka_client`` option so that it can
+    be closed; the constructor's own error is the one raised, whatever the closing meets.
+    (A connection refused outright still leaks its socket inside kafka-python, out of reach.)
     """
-    started: list[KafkaNetClient] = []
+    started: list[Any] = []
 
     def network_client(**configs: Any) -> KafkaNetClient:
-        started.append(KafkaNetClient(**configs))
-        return started[-1]
+        started.append(net := NetworkSelector(**configs))  # closed even if the rest fails
+        started.append(client := KafkaNetClient(net=net, **configs))
+        return client
 
     try:
         return make(*args, **options, kafka_client=network_client)
     except BaseException:
-        for client in started:
-            client.close()
+        for made in reversed(started):  # the client (its connections), then its selector
+            with contextlib.suppress(Exception):
+                made.close()
         raise
 
 

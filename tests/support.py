@@ -229,7 +229,8 @@ def race_writers(
     ]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + timeout  # one deadline for all, not ``timeout`` each
     for thread in threads:
-        thread.join(timeout=timeout)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     assert not any(t.is_alive() for t in threads), "a writer did not finish"
     assert errors == [], errors

@@ -1,9 +1,11 @@
 """The client builders leave nothing running when a client cannot be made.
 
-kafka-python 3.0 starts a client's network thread and connections in its constructor; when the
-bootstrap then times out the constructor raises and nobody can close them. The thread ran on
-and its sockets were collected, unclosed, in whatever test ran later: CI failed the exactness
-tests of tests/streams/test_pipeline.py on a ResourceWarning that was not theirs.
+kafka-python 3.0 makes a client's network client (a wakeup socket pair; for the admin and the
+consumer an I/O thread too) in its constructor; when the bootstrap then times out the
+constructor raises and nobody can close it. The thread ran on and the sockets were collected,
+unclosed, in whatever test ran later (the likely cause of CI failing exactness tests of
+tests/streams/test_pipeline.py on a ResourceWarning that was not theirs). The producer starts
+no I/O thread, so its case rests on the ResourceWarning check.
 """
 
 from __future__ import annotations

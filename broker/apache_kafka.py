@@ -332,10 +332,9 @@ class ApacheKafka(BrokerProcess):
     def wait_ready(self, timeout: float) -> None:
         """Return once an admin client, authenticated as the admin, lists topics.
 
-        The listener must accept connections first: a kafka-python client whose connection is
-        refused leaks its socket (a ResourceWarning), so the port is polled before any client.
-        Once it accepts, a client's bootstrap may still time out while the broker starts;
-        ``broker.clients`` closes what such a client started.
+        The port is polled first (cheap: a refused client would wait out its whole bootstrap
+        timeout); once it accepts, a client's bootstrap may still time out while the broker
+        starts, and ``broker.clients`` closes what such a client started.
         """
         deadline = time.monotonic() + timeout
         last: Exception | None = None

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.net.compat import KafkaNetClient
+from kafka.net.inet import KafkaNetSocket
 from kafka.net.selector import NetworkSelector
 
 from broker.settings import KafkaSettings
@@ -49,6 +50,29 @@ def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return {**base, **overrides}
 
 
+def _closing_sock_connect(connect: Callable[..., Any]) -> Callable[..., Any]:
+    """kafka-python 3.0's ``KafkaNetSocket.sock_connect``, closing the socket when the connect
+    fails (refused, timed out) or the connecting task is cancelled by a client's ``close()``.
+
+    Upstream drops the socket unclosed on every such path; the ResourceWarning then fires in
+    whatever code the garbage collector interrupts. The wrapper adds nothing else.
+    """
+
+    async def sock_connect(self: Any, net: Any, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await connect(self, net, sock, *args, **kwargs)
+        except BaseException:  # GeneratorExit too: the task was cancelled
+            sock.close()
+            raise
+
+    return sock_connect
+
+
+# Applied when this module is imported, which every process that builds a kafka-python client
+# does (tests/broker/test_clients.py checks that a refused connection leaves no socket).
+KafkaNetSocket.sock_connect = _closing_sock_connect(KafkaNetSocket.sock_connect)
+
+
 Client = TypeVar("Client")
 
 
@@ -61,7 +85,7 @@ def _built(make: Callable[..., Client], *args: Any, **options: Any) -> Client:
     runs on, and its sockets are garbage-collected later, unclosed, in whatever code runs then.
     The network client is made through the documented ``kafka_client`` option so that it can
     be closed; the constructor's own error is the one raised, whatever the closing meets.
-    (A connection refused outright still leaks its socket inside kafka-python, out of reach.)
+    (A connection that fails or is cancelled closes its socket: :func:`_closing_sock_connect`.)
     """
     started: list[Any] = []
 

@@ -216,9 +216,10 @@ MONTHLY_TOTAL_COLUMNS: tuple[str, ...] = (
     "updated_at",
 )
 
-#: ``month_days``: the daily aggregates (no SGBV row) ordered by their month key's hash, the
-#: access path a month row is recomputed through; the columns written (``month_hash`` is
-#: computed).
+#: ``month_group_days``: the daily aggregates (no SGBV row) ordered by their monthly-totals
+#: group (:data:`TOTALS_KEY`), then indicator and day: the access path the month grains are
+#: recomputed through (migration 0083; ``month_days``, ordered by a hash of the month key,
+#: before it).
 MONTH_DAY_COLUMNS: tuple[str, ...] = AGGREGATE_COLUMNS
 
 #: ``deadletters``: every rejected message (or bulk message element: ``event_index``, -1 for
@@ -343,7 +344,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "key_totals": KEY_TOTAL_COLUMNS,
     "activity_marks": ACTIVITY_MARK_COLUMNS,
     "reconciliations": RECONCILIATION_COLUMNS,
-    "month_days": (*MONTH_DAY_COLUMNS, "month_hash"),
+    "month_group_days": MONTH_DAY_COLUMNS,
     "monthly_aggregates": MONTHLY_COLUMNS,
     "monthly_groups": MONTHLY_GROUP_COLUMNS,
     "monthly_totals": MONTHLY_TOTAL_COLUMNS,

@@ -187,7 +187,7 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
                 # The engine's published figures only: no table that holds exact rows.
                 assert "sgbv_figures" in query.sql, title
                 assert not re.search(
-                    r"\b(daily_aggregates|monthly_aggregates|monthly_groups|monthly_totals|month_days|partner_activity|facts|rollup_rows)\b",
+                    r"\b(daily_aggregates|monthly_aggregates|monthly_groups|monthly_totals|month_group_days|partner_activity|facts|rollup_rows)\b",
                     query.sql,
                 ), title
                 continue
@@ -195,7 +195,7 @@ def test_sgbv_appears_only_on_its_dashboard_and_only_suppressed() -> None:
             assert "sgbv_published" not in query.sql
             assert not re.search(r"kind\s*=\s*'sgbv'", query.sql), (d.uid, title)
             if re.search(
-                r"\b(daily_aggregates|monthly_aggregates|monthly_groups|monthly_totals|month_days|partner_activity|facts)\b",
+                r"\b(daily_aggregates|monthly_aggregates|monthly_groups|monthly_totals|month_group_days|partner_activity|facts)\b",
                 query.sql,
             ):
                 one_other_kind = re.search(r"kind = '(?!sgbv)", query.sql)

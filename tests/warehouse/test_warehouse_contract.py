@@ -382,9 +382,9 @@ EXPECTED_ENGINES = {
         "ReplacingMergeTree(updated_at)",
         "kind, month, partner_id, region, population_type, origin",
     ),
-    "month_days": (
+    "month_group_days": (
         "ReplacingMergeTree(updated_at)",
-        "month_hash, day, partner_id, region, kind, population_type, origin, indicator",
+        "kind, toStartOfMonth(day), partner_id, region, population_type, origin, indicator, day",
     ),
     "deadletters": ("ReplacingMergeTree", "topic, partition, offset, event_index"),
     "first_reports": (

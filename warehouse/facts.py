@@ -19,7 +19,7 @@ from typing import Any
 from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.monthly import refresh_monthly
-from warehouse.revisions import Row, read_revisions, touched_keys
+from warehouse.revisions import Row, read_revisions, touched_keys, winners
 from warehouse.rowsets import rows_of, tsv
 from warehouse.tables import (
     ACTIVITY_COLUMNS,
@@ -163,40 +163,49 @@ def key_hash_sql(day_column: str) -> str:
     )
 
 
-def aggregate_totals_sql() -> str:
-    """``SELECT`` of the aggregates of the keys in ``{keys}``, recomputed from the
-    de-duplicated facts: one row per key (``AGGREGATE_COLUMNS`` but ``updated_at``), zeros
-    where nothing active remains.
+def other_winners_sql() -> str:
+    """``SELECT`` of the winning revisions (:data:`WINNER_FIELDS`, ``occurred_on`` named
+    ``day``) of every event with a revision at one of the keys in ``{keys}`` (TSV of
+    :data:`KEY_STRUCTURE`) but not among the events in ``{known}`` (TSV of
+    ``partner_id, event_id``: the touched events, whose winners the caller has).
 
-    The candidates are every event with a revision at one of the keys (found in
-    ``fact_keys``, ordered by the aggregate key); their winning revisions (all their
-    revisions, found in ``fact_revisions``, ordered by event) are summed by key, and the
-    LEFT JOIN from the keys keeps exactly the keys asked for (a candidate whose winner moved
-    elsewhere lands on a key it drops).
+    The candidates are found in ``fact_keys`` (ordered by the aggregate key's day and hash:
+    a stale row or a hash collision only adds a candidate, whose winner decides where it
+    counts); their revisions in ``fact_revisions`` (ordered by event).
     """
-    key_list = ", ".join(AGGREGATE_KEY)
-    # Sums are named total_*: an alias equal to a column name would shadow it for ClickHouse.
-    sums = ", ".join(f"sum({c}) AS total_{c}" for c in (*CELLS, *MEASURES))
-    values = ", ".join(f"total_{c} AS {c}" for c in ("events", *CELLS, *MEASURES))
-    keys = f"(SELECT * FROM {rows_of('keys', KEY_STRUCTURE)})"
     candidates = (
         "SELECT DISTINCT partner_id, event_id FROM fact_keys WHERE (occurred_on, key_hash) IN"
         f" (SELECT day, {key_hash_sql('day')} FROM {rows_of('keys', KEY_STRUCTURE)})"
+        " AND (partner_id, event_id) NOT IN (SELECT partner_id, event_id FROM"
+        f" {rows_of('known', 'partner_id String, event_id String')})"
     )
-    latest = latest_revisions_sql(
-        f"(partner_id, event_id) IN ({candidates})", table="fact_revisions"
-    )
-    return (
-        f"SELECT {key_list}, {values}"
-        f" FROM {keys} AS keys"
-        " LEFT JOIN ("
-        f" SELECT {key_list}, count() AS total_events, {sums}"
-        f" FROM ({latest})"
-        " WHERE status = 'active'"
-        f" GROUP BY {key_list}"
-        f") AS totals USING ({key_list})"
-        " SETTINGS join_use_nulls = 0"
-    )
+    return latest_revisions_sql(f"(partner_id, event_id) IN ({candidates})", table="fact_revisions")
+
+
+#: What an aggregate row sums over the active winners at its key, besides ``events``.
+SUMMED: tuple[str, ...] = (*CELLS, *MEASURES)
+
+
+def sum_by_key(winners: Iterable[Mapping[str, Any]], keys: Sequence[tuple[Any, ...]]) -> list[Row]:
+    """One aggregate row per key of ``keys`` (``AGGREGATE_COLUMNS`` but ``updated_at``, in
+    the order of ``keys``): the active winners at it counted and summed, zeros where none is;
+    a winner at a key outside ``keys`` is left out (its key did not change)."""
+    sums: dict[tuple[Any, ...], list[Any]] = {key: [0] * (1 + len(SUMMED)) for key in keys}
+    for winner in winners:
+        if winner["status"] != "active":
+            continue
+        held = sums.get(tuple(winner[k] for k in AGGREGATE_KEY))
+        if held is not None:
+            held[0] += 1
+            for i, column in enumerate(SUMMED, start=1):
+                held[i] += winner[column]
+    return [
+        {
+            **dict(zip(AGGREGATE_KEY, key, strict=True)),
+            **dict(zip(("events", *SUMMED), values, strict=True)),
+        }
+        for key, values in sums.items()
+    ]
 
 
 def sum_cells_sql(target: str, source: str, cell: Sequence[str], param: str = "cells") -> str:
@@ -281,7 +290,9 @@ def refresh_aggregates(
     (:func:`warehouse.revisions.read_revisions`, shared with the first reports).
 
     Per event the highest revision wins (a retracted winner counts nowhere), so the result
-    is the same whatever order revisions and duplicates were written in. The same totals go
+    is the same whatever order revisions and duplicates were written in. The touched events'
+    winners come from their revisions; the other events at those keys are looked up
+    (:func:`other_winners_sql`); both are summed per key (:func:`sum_by_key`). The same totals go
     to ``key_totals`` and, summed per month, to ``monthly_aggregates``
     (:func:`warehouse.monthly.refresh_monthly`); the activity cells of those keys are then
     summed again level by level (:data:`ACTIVITY_LEVELS`) and the months marked as changed
@@ -292,10 +303,14 @@ def refresh_aggregates(
     if not pairs:
         return 0
     started = time.perf_counter()
-    rows = touched_keys(read_revisions(wh, pairs) if revisions is None else revisions)
+    if revisions is None:
+        revisions = read_revisions(wh, pairs)
+    rows = touched_keys(revisions)
     if rows:
         keys = [tuple(row[k] for k in AGGREGATE_KEY) for row in rows]
-        totals = wh.query(aggregate_totals_sql(), {"keys": tsv(keys)})
+        known = winners(revisions)
+        others = wh.query(other_winners_sql(), {"keys": tsv(keys), "known": tsv(sorted(known))})
+        totals = sum_by_key([*known.values(), *others], keys)
         now = datetime.now(UTC)
         columns = columnar("daily_aggregates", AGGREGATE_COLUMNS[:-1], totals)
         columns["updated_at"] = [now] * len(totals)

@@ -1,6 +1,7 @@
 """Every stored revision of a batch's events, read once for the refreshes that need them.
 
-Both the aggregates' refresh (which keys did any revision of a touched event map to?) and
+Both the aggregates' refresh (which keys did any revision of a touched event map to, and
+what does each event's winner count?) and
 the first reports' refresh (which revision-1 copies of an event exist, and which one wins?)
 start from the same rows: the touched events' revisions in ``fact_revisions``, found by
 its primary key ``(partner_id, event_id)``. At 2,000,000 facts each of the two lookups cost
@@ -15,9 +16,10 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
+from schemas.vocabulary import CELLS
 from warehouse.client import Warehouse
 from warehouse.rowsets import rows_of, tsv
-from warehouse.tables import AGGREGATE_KEY
+from warehouse.tables import AGGREGATE_KEY, MEASURES
 
 Row = dict[str, Any]
 
@@ -25,7 +27,9 @@ Row = dict[str, Any]
 TOUCHED_STRUCTURE = "partner_id String, event_id String"
 
 #: What each revision row holds: its event, revision and copy (``ingested_at``, ``offset``),
-#: its aggregate key (``occurred_on`` named ``day``) and when it was reported.
+#: its aggregate key (``occurred_on`` named ``day``), when it was reported, and what it counts
+#: (status, the sex/age cells, the measures): the touched events' winners are summed from
+#: these rows, so the aggregates' lookup reads only the other events at the touched keys.
 REVISION_FIELDS: tuple[str, ...] = (
     "partner_id",
     "event_id",
@@ -34,6 +38,9 @@ REVISION_FIELDS: tuple[str, ...] = (
     "offset",
     *AGGREGATE_KEY,
     "reported_at",
+    "status",
+    *CELLS,
+    *MEASURES,
 )
 
 #: Delays of this many days or more are counted as this many (the first reports' last slot).
@@ -61,6 +68,23 @@ def read_revisions(wh: Warehouse, touched: Iterable[tuple[str, str]]) -> list[Ro
     if not pairs:
         return []
     return wh.query(revisions_sql(), {"touched": tsv(pairs)})
+
+
+def winners(revisions: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], Mapping[str, Any]]:
+    """Per ``(partner_id, event_id)``, its winning revision among ``revisions``: the highest
+    ``(revision, ingested_at, offset)``, as ``argMax`` over
+    :data:`warehouse.facts.WINNER_ORDER` picks it in the engine."""
+    best: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for revision in revisions:
+        event = (revision["partner_id"], revision["event_id"])
+        held = best.get(event)
+        if held is None or _order(revision) > _order(held):
+            best[event] = revision
+    return best
+
+
+def _order(revision: Mapping[str, Any]) -> tuple[Any, Any, Any]:
+    return (revision["revision"], revision["ingested_at"], revision["offset"])
 
 
 def touched_keys(revisions: Iterable[Mapping[str, Any]]) -> list[Row]:

@@ -10,17 +10,19 @@ from typing import Any
 
 import pytest
 
+from schemas.vocabulary import CELLS
 from warehouse.bench import correction, random_fact
 from warehouse.client import Warehouse
-from warehouse.facts import write_facts
+from warehouse.facts import sum_by_key, write_facts
 from warehouse.revisions import (
     LAST_DELAY,
     delay_days,
     first_copies,
     read_revisions,
     touched_keys,
+    winners,
 )
-from warehouse.tables import AGGREGATE_KEY
+from warehouse.tables import AGGREGATE_KEY, MEASURES
 
 T0 = datetime(2006, 7, 1, tzinfo=UTC)
 
@@ -69,6 +71,10 @@ def _revision(event: str, revision: int, ingested: int, offset: int, **key: Any)
         "origin": "AFG",
         "indicator": "food",
         "reported_at": T0 + timedelta(seconds=ingested),
+        "status": "active",
+        **{cell: 0 for cell in CELLS},
+        CELLS[0]: 1 + offset,
+        **{measure: 0.5 * offset for measure in MEASURES},
     }
     row.update(key)
     return row
@@ -124,3 +130,33 @@ def test_the_read_holds_every_stored_copy_of_the_touched_events_only(
     # 30 first revisions, 20 corrections, 5 copies written again (until a merge removes them)
     assert 50 <= len(revisions) <= 55
     assert read_revisions(wh, set()) == []
+
+
+def test_the_winner_is_the_highest_revision_then_the_last_copy() -> None:
+    first = _revision("e1", 1, 10, 1)
+    second = _revision("e1", 2, 5, 9)  # written earlier, but the higher revision
+    copy = dict(second, ingested_at=T0 + timedelta(seconds=30))  # the same revision, later
+    other = _revision("e2", 1, 40, 2)
+    won = winners([first, copy, second, other])
+    assert won == {("alpha", "e1"): copy, ("alpha", "e2"): other}
+
+
+def test_sums_by_key_count_active_winners_at_the_keys_asked_for_only() -> None:
+    at_a = _revision("e1", 1, 10, 1)
+    at_b = _revision("e2", 1, 20, 2, region="KZ-AST")
+    retracted = dict(_revision("e3", 2, 30, 3), status="retracted")
+    elsewhere = _revision("e4", 1, 40, 4, region="KZ-MAN")
+    key_a = tuple(at_a[k] for k in AGGREGATE_KEY)
+    key_b = tuple(at_b[k] for k in AGGREGATE_KEY)
+    empty = (*key_a[:2], "KZ-KAR", *key_a[3:])
+    rows = sum_by_key(
+        [at_a, at_b, retracted, elsewhere, dict(at_a, event_id="e5")], [key_a, key_b, empty]
+    )
+    by_region = {row["region"]: row for row in rows}
+    assert [row["region"] for row in rows] == ["KZ-ALA", "KZ-AST", "KZ-KAR"]
+    assert by_region["KZ-ALA"]["events"] == 2  # e1 and e5; e3 is retracted, e4 elsewhere
+    assert by_region["KZ-ALA"][CELLS[0]] == 2 * at_a[CELLS[0]]
+    assert by_region["KZ-AST"]["events"] == 1
+    assert by_region["KZ-KAR"]["events"] == 0
+    assert all(by_region["KZ-KAR"][c] == 0 for c in (*CELLS, *MEASURES))
+    assert by_region["KZ-AST"][MEASURES[0]] == 0.5 * 2

@@ -130,9 +130,15 @@ def test_a_warehouse_migrated_before_the_month_grains_gets_them_filled(
     any_warehouse: Warehouse,
 ) -> None:
     """0015, 0016 and 0024 applied after 0020 (which added a measure to the daily rows, as on
-    a warehouse that already held data) fill the grains from the daily aggregates."""
+    a warehouse that already held data) fill the grains from the daily aggregates, and 0083
+    their access path; the refresh then keeps them exact."""
     wh = any_warehouse
-    grains = ("0015_monthly_aggregates", "0016_monthly_totals", "0024_monthly_groups")
+    grains = (
+        "0015_monthly_aggregates",
+        "0016_monthly_totals",
+        "0024_monthly_groups",
+        "0083_month_group_days",
+    )
     earlier = [m for m in load_migrations() if m.name not in grains]
     migrate(wh, earlier)
     rng = random.Random(5)
@@ -141,6 +147,10 @@ def test_a_warehouse_migrated_before_the_month_grains_gets_them_filled(
         fact["curriculum_sessions"] = 2 if fact["kind"] == "protection_training" else 0
     _sink_without_grains(wh, facts)
     assert migrate(wh) == list(grains)
+    assert month_grain_differing(wh) == 0
+    days = "SELECT count() AS n, sum(events) AS events FROM {} FINAL WHERE kind != 'sgbv'"
+    assert wh.query(days.format("month_group_days")) == wh.query(days.format("daily_aggregates"))
+    _sink(wh, [correction(rng, fact, T0 + timedelta(days=1)) for fact in facts[:40]])
     assert month_grain_differing(wh) == 0
     open_facts = [f for f in facts if f["kind"] != "sgbv"]
     for table in ("monthly_groups", "monthly_totals"):
